@@ -1,0 +1,164 @@
+//! Auxiliary tile kernels: copies, fills, norms, finiteness checks.
+
+use faer::prelude::ReborrowMut;
+use crate::{Norm, Scalar, Uplo};
+use faer::{MatMut, MatRef};
+
+/// Copies `a` into `b` (LAPACK `xLACPY`): the whole matrix (`uplo = None`) or one triangle.
+pub fn lacpy<T: Scalar>(uplo: Option<Uplo>, a: MatRef<'_, T>, b: MatMut<'_, T>) {
+    let mut b = b;
+    match uplo {
+        None => b.copy_from(a),
+        Some(u) => {
+            for j in 0..a.ncols() {
+                let (lo, hi) = match u {
+                    Uplo::Lower => (j, a.nrows()),
+                    Uplo::Upper => (0, (j + 1).min(a.nrows())),
+                };
+                for i in lo..hi {
+                    *b.rb_mut().get_mut(i, j) = *a.get(i, j);
+                }
+            }
+        }
+    }
+}
+
+/// Sets the off-diagonal entries to `alpha` and the diagonal to `beta` (LAPACK `xLASET`).
+pub fn laset<T: Scalar>(alpha: T, beta: T, a: MatMut<'_, T>) {
+    let mut a = a;
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            *a.rb_mut().get_mut(i, j) = if i == j { beta } else { alpha };
+        }
+    }
+}
+
+/// The position of the first entry (column-major order) that is NaN or infinite.
+pub fn find_non_finite<T: Scalar>(a: MatRef<'_, T>) -> Option<(usize, usize)> {
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            if !a.get(i, j).finite() {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
+/// A partial norm of one tile that combines with the partial norms of other tiles.
+///
+/// - `Max`: the largest modulus;
+/// - `One`: the column sums (one per column);
+/// - `Inf`: the row sums (one per row);
+/// - `Frobenius`: `(scale, sumsq)` with norm = `scale * sqrt(sumsq)` (LAPACK `xLASSQ`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartialNorm {
+    /// Largest modulus.
+    Max(f64),
+    /// Column sums of moduli.
+    ColSums(Vec<f64>),
+    /// Row sums of moduli.
+    RowSums(Vec<f64>),
+    /// Scaled sum of squares.
+    Ssq {
+        /// Scale.
+        scale: f64,
+        /// Sum of squares divided by `scale^2`.
+        sumsq: f64,
+    },
+}
+
+/// Adds `x` (a modulus) into a scaled sum of squares.
+#[inline]
+pub fn ssq_add(scale: &mut f64, sumsq: &mut f64, x: f64) {
+    if x != 0.0 || x.is_nan() {
+        if *scale < x || x.is_nan() {
+            *sumsq = 1.0 + *sumsq * (*scale / x) * (*scale / x);
+            *scale = x;
+        } else {
+            *sumsq += (x / *scale) * (x / *scale);
+        }
+    }
+}
+
+/// Combines two scaled sums of squares.
+pub fn ssq_combine(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    let (s1, q1) = a;
+    let (s2, q2) = b;
+    if s1 >= s2 {
+        if s1 == 0.0 {
+            (0.0, 0.0)
+        } else {
+            (s1, q1 + q2 * (s2 / s1) * (s2 / s1))
+        }
+    } else {
+        (s2, q2 + q1 * (s1 / s2) * (s1 / s2))
+    }
+}
+
+/// The partial norm of a tile. With `uplo = Some(..)` only that triangle is read and the
+/// tile is taken as the diagonal tile of a Hermitian (`herm = true`) or symmetric matrix,
+/// so the missing triangle is accounted for by symmetry (LAPACK `xLANHE` / `xLANSY`).
+pub fn tile_norm<T: Scalar>(norm: Norm, uplo: Option<Uplo>, a: MatRef<'_, T>) -> PartialNorm {
+    let (m, n) = (a.nrows(), a.ncols());
+    let in_tri = |i: usize, j: usize| match uplo {
+        None => true,
+        Some(Uplo::Lower) => i >= j,
+        Some(Uplo::Upper) => i <= j,
+    };
+    match norm {
+        Norm::Max => {
+            let mut v: f64 = 0.0;
+            for j in 0..n {
+                for i in 0..m {
+                    if in_tri(i, j) {
+                        let x = a.get(i, j).modulus();
+                        if x > v || x.is_nan() {
+                            v = x;
+                        }
+                    }
+                }
+            }
+            PartialNorm::Max(v)
+        }
+        Norm::One | Norm::Inf => {
+            let mut cs = vec![0.0; n];
+            let mut rs = vec![0.0; m];
+            for j in 0..n {
+                for i in 0..m {
+                    if in_tri(i, j) {
+                        let x = a.get(i, j).modulus();
+                        cs[j] += x;
+                        rs[i] += x;
+                        if uplo.is_some() && i != j {
+                            // The mirrored entry (j, i).
+                            cs[i] += x;
+                            rs[j] += x;
+                        }
+                    }
+                }
+            }
+            if norm == Norm::One {
+                PartialNorm::ColSums(cs)
+            } else {
+                PartialNorm::RowSums(rs)
+            }
+        }
+        Norm::Frobenius => {
+            let (mut scale, mut sumsq) = (0.0, 1.0);
+            for j in 0..n {
+                for i in 0..m {
+                    if in_tri(i, j) {
+                        let z = *a.get(i, j);
+                        let w = if uplo.is_some() && i != j { 2 } else { 1 };
+                        for _ in 0..w {
+                            ssq_add(&mut scale, &mut sumsq, z.re().abs());
+                            ssq_add(&mut scale, &mut sumsq, z.im().abs());
+                        }
+                    }
+                }
+            }
+            PartialNorm::Ssq { scale, sumsq }
+        }
+    }
+}

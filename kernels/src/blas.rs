@@ -1,0 +1,232 @@
+//! Level-3 BLAS on single tiles: gemm, trsm, syrk, herk (sequential, on faer).
+
+use faer::prelude::{Reborrow, ReborrowMut};
+use crate::{Diag, Op, Scalar, Side, Uplo};
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::linalg::matmul::{matmul, matmul_with_conj};
+use faer::linalg::triangular_solve as ts;
+use faer::{Accum, Conj, MatMut, MatRef, Par};
+
+/// Applies `op` to a view: the transposed view for `Trans`/`ConjTrans`, and whether the
+/// elements must be conjugated when read.
+#[inline]
+fn opv<T: Scalar>(op: Op, a: MatRef<'_, T>) -> (MatRef<'_, T>, Conj) {
+    match op {
+        Op::NoTrans => (a, Conj::No),
+        Op::Trans => (a.transpose(), Conj::No),
+        Op::ConjTrans => (a.transpose(), Conj::Yes),
+    }
+}
+
+/// Scales `c` by `beta` in place (beta = 0 overwrites with zeros, so NaN in `c` does not
+/// propagate, as in the reference BLAS).
+pub fn scale<T: Scalar>(beta: T, c: MatMut<'_, T>) {
+    let mut c = c;
+    if beta == T::one() {
+        return;
+    }
+    let z = beta == T::zero();
+    for j in 0..c.ncols() {
+        for i in 0..c.nrows() {
+            let x = c.rb_mut().get_mut(i, j);
+            *x = if z { T::zero() } else { *x * beta };
+        }
+    }
+}
+
+/// `C = alpha op(A) op(B) + beta C` (BLAS `xGEMM`).
+///
+/// ```
+/// use faer::Mat;
+/// use tessera_kernels::{gemm, Op};
+/// let a = Mat::<f64>::from_fn(2, 2, |i, j| (i + 2 * j) as f64);
+/// let mut c = Mat::<f64>::zeros(2, 2);
+/// gemm(Op::NoTrans, Op::Trans, 1.0, a.as_ref(), a.as_ref(), 0.0, c.as_mut());
+/// assert_eq!(c[(0, 1)], 0.0 * 1.0 + 2.0 * 3.0);
+/// ```
+pub fn gemm<T: Scalar>(
+    transa: Op,
+    transb: Op,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) {
+    let (a, ca) = opv(transa, a);
+    let (b, cb) = opv(transb, b);
+    debug_assert_eq!(a.nrows(), c.nrows());
+    debug_assert_eq!(b.ncols(), c.ncols());
+    debug_assert_eq!(a.ncols(), b.nrows());
+    let mut c = c;
+    let accum = if beta == T::zero() {
+        Accum::Replace
+    } else {
+        scale(beta, c.rb_mut());
+        Accum::Add
+    };
+    if a.ncols() == 0 || alpha == T::zero() {
+        if matches!(accum, Accum::Replace) {
+            scale(T::zero(), c);
+        }
+        return;
+    }
+    if ca == Conj::No && cb == Conj::No {
+        matmul(c, accum, a, b, alpha, Par::Seq);
+    } else {
+        matmul_with_conj(c, accum, a, ca, b, cb, alpha, Par::Seq);
+    }
+}
+
+/// Solves `op(A) X = alpha B` (side = Left) or `X op(A) = alpha B` (side = Right) for a
+/// triangular `A`, overwriting `B` with `X` (BLAS `xTRSM`).
+pub fn trsm<T: Scalar>(
+    side: Side,
+    uplo: Uplo,
+    trans: Op,
+    diag: Diag,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatMut<'_, T>,
+) {
+    let mut b = b;
+    scale(alpha, b.rb_mut());
+    // Reduce everything to a left solve `M Y = C` with M lower or upper.
+    // Right side: X op(A) = B  <=>  op(A)^T X^T = B^T.
+    let (m, conj, lower, rhs) = match side {
+        Side::Left => {
+            let (m, c) = opv(trans, a);
+            let lower = (uplo == Uplo::Lower) == (trans == Op::NoTrans);
+            (m, c, lower, b)
+        }
+        Side::Right => {
+            // op(A)^T: NoTrans -> A^T; Trans -> A; ConjTrans -> conj(A).
+            let (m, c) = match trans {
+                Op::NoTrans => (a.transpose(), Conj::No),
+                Op::Trans => (a, Conj::No),
+                Op::ConjTrans => (a, Conj::Yes),
+            };
+            let lower = (uplo == Uplo::Lower) != (trans == Op::NoTrans);
+            (m, c, lower, b.transpose_mut())
+        }
+    };
+    if rhs.nrows() == 0 || rhs.ncols() == 0 {
+        return;
+    }
+    match (lower, diag) {
+        (true, Diag::NonUnit) => ts::solve_lower_triangular_in_place_with_conj(m, conj, rhs, Par::Seq),
+        (true, Diag::Unit) => ts::solve_unit_lower_triangular_in_place_with_conj(m, conj, rhs, Par::Seq),
+        (false, Diag::NonUnit) => ts::solve_upper_triangular_in_place_with_conj(m, conj, rhs, Par::Seq),
+        (false, Diag::Unit) => ts::solve_unit_upper_triangular_in_place_with_conj(m, conj, rhs, Par::Seq),
+    }
+}
+
+/// `B = alpha op(A) B` (side Left) or `B = alpha B op(A)` (side Right) for triangular `A`
+/// (BLAS `xTRMM`), using `work` (same shape as `B`) as scratch.
+#[allow(clippy::too_many_arguments)]
+pub fn trmm<T: Scalar>(
+    side: Side,
+    uplo: Uplo,
+    trans: Op,
+    diag: Diag,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatMut<'_, T>,
+    work: MatMut<'_, T>,
+) {
+    let mut work = work;
+    let mut b = b;
+    work.copy_from(b.rb());
+    let st = match (uplo == Uplo::Lower, diag) {
+        (true, Diag::NonUnit) => BlockStructure::TriangularLower,
+        (true, Diag::Unit) => BlockStructure::UnitTriangularLower,
+        (false, Diag::NonUnit) => BlockStructure::TriangularUpper,
+        (false, Diag::Unit) => BlockStructure::UnitTriangularUpper,
+    };
+    let (m, conj) = opv(trans, a);
+    let st = if trans == Op::NoTrans { st } else { st.transpose() };
+    match side {
+        Side::Left => triangular::matmul_with_conj(
+            b.rb_mut(),
+            BlockStructure::Rectangular,
+            Accum::Replace,
+            m,
+            st,
+            conj,
+            work.rb(),
+            BlockStructure::Rectangular,
+            Conj::No,
+            alpha,
+            Par::Seq,
+        ),
+        Side::Right => triangular::matmul_with_conj(
+            b.rb_mut(),
+            BlockStructure::Rectangular,
+            Accum::Replace,
+            work.rb(),
+            BlockStructure::Rectangular,
+            Conj::No,
+            m,
+            st,
+            conj,
+            alpha,
+            Par::Seq,
+        ),
+    }
+}
+
+fn rank_k<T: Scalar>(uplo: Uplo, trans: Op, herm: bool, alpha: T, a: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) {
+    let mut c = c;
+    // Only the `uplo` triangle of C is referenced and updated.
+    let n = c.nrows();
+    for j in 0..n {
+        let (lo, hi) = if uplo == Uplo::Lower { (j, n) } else { (0, j + 1) };
+        for i in lo..hi {
+            let x = c.rb_mut().get_mut(i, j);
+            *x = if beta == T::zero() { T::zero() } else { *x * beta };
+        }
+        if herm {
+            // The diagonal of a Hermitian matrix is real.
+            let x = c.rb_mut().get_mut(j, j);
+            *x = T::from_f64(x.re());
+        }
+    }
+    let k = if trans == Op::NoTrans { a.ncols() } else { a.nrows() };
+    if n == 0 || k == 0 || alpha == T::zero() {
+        return;
+    }
+    // C += alpha X Y with X = op(A), Y = X^H (herk) or X^T (syrk).
+    let (x, cx) = match trans {
+        Op::NoTrans => (a, Conj::No),
+        Op::Trans | Op::ConjTrans => (a.transpose(), if trans == Op::ConjTrans { Conj::Yes } else { Conj::No }),
+    };
+    let cy = if herm { cx.compose(Conj::Yes) } else { cx };
+    let st = if uplo == Uplo::Lower { BlockStructure::TriangularLower } else { BlockStructure::TriangularUpper };
+    triangular::matmul_with_conj(
+        c,
+        st,
+        Accum::Add,
+        x,
+        BlockStructure::Rectangular,
+        cx,
+        x.transpose(),
+        BlockStructure::Rectangular,
+        cy,
+        alpha,
+        Par::Seq,
+    );
+}
+
+/// `C = alpha op(A) op(A)^H + beta C` on the `uplo` triangle of Hermitian `C`, with real
+/// `alpha`, `beta` (BLAS `xHERK`; `trans` is `NoTrans` or `ConjTrans`).
+pub fn herk<T: Scalar>(uplo: Uplo, trans: Op, alpha: f64, a: MatRef<'_, T>, beta: f64, c: MatMut<'_, T>) {
+    let trans = if trans == Op::Trans { Op::ConjTrans } else { trans };
+    rank_k(uplo, trans, true, T::from_f64(alpha), a, T::from_f64(beta), c)
+}
+
+/// `C = alpha op(A) op(A)^T + beta C` on the `uplo` triangle of symmetric `C`
+/// (BLAS `xSYRK`; `trans` is `NoTrans` or `Trans`).
+pub fn syrk<T: Scalar>(uplo: Uplo, trans: Op, alpha: T, a: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) {
+    let trans = if trans == Op::ConjTrans { Op::Trans } else { trans };
+    rank_k(uplo, trans, false, alpha, a, beta, c)
+}

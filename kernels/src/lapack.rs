@@ -1,0 +1,420 @@
+//! LAPACK-level kernels on one tile or on one column of tiles: Cholesky, the LU panel with
+//! partial pivoting, row interchanges, Householder QR with block reflectors.
+
+use faer::prelude::{Reborrow, ReborrowMut};
+use crate::blas::{gemm, trsm};
+use crate::{Diag, Op, Scalar, Side, Uplo};
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch, LltError};
+use faer::linalg::matmul::matmul_with_conj;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::linalg::qr::no_pivoting::factor::{qr_in_place, qr_in_place_scratch};
+use faer::linalg::triangular_solve as ts;
+use faer::{Accum, Conj, Mat, MatMut, MatRef, Par};
+
+/// Cholesky factorization of a Hermitian positive definite tile in place (LAPACK `xPOTRF`):
+/// `A = L L^H` (Lower, the strict upper triangle is not referenced) or `A = U^H U` (Upper).
+///
+/// Returns `Err(j)` (0-based) when the leading minor of order `j + 1` is not positive
+/// definite; the tile is then partially overwritten, as in LAPACK.
+pub fn potrf<T: Scalar>(uplo: Uplo, a: MatMut<'_, T>) -> Result<(), usize> {
+    let n = a.nrows();
+    if n == 0 {
+        return Ok(());
+    }
+    // Upper: B = A^T = conj(A) is Hermitian positive definite and its lower triangle is
+    // stored in A's upper triangle; B = L L^H gives A = (L^T)^H L^T, so U = L^T in place.
+    let a = if uplo == Uplo::Lower { a } else { a.transpose_mut() };
+    // faer returns NonPositivePivot for a non-positive or NaN pivot; a NaN anywhere below
+    // would otherwise go unnoticed, so the diagonal of L is checked for finiteness too.
+    let mut mem = MemBuffer::new(cholesky_in_place_scratch::<T>(n, Par::Seq, Default::default()));
+    let mut a = a;
+    match cholesky_in_place(a.rb_mut(), Default::default(), Par::Seq, MemStack::new(&mut mem), Default::default()) {
+        Ok(_) => {
+            for j in 0..n {
+                if !a.rb().get(j, j).finite() {
+                    return Err(j);
+                }
+            }
+            Ok(())
+        }
+        Err(LltError::NonPositivePivot { index }) => Err(index),
+    }
+}
+
+/// Swaps rows `i` and `p` of `a`.
+#[inline]
+fn swap_rows<T: Scalar>(a: MatMut<'_, T>, i: usize, p: usize) {
+    let mut a = a;
+    if i == p {
+        return;
+    }
+    for j in 0..a.ncols() {
+        let x = *a.rb().get(i, j);
+        let y = *a.rb().get(p, j);
+        *a.rb_mut().get_mut(i, j) = y;
+        *a.rb_mut().get_mut(p, j) = x;
+    }
+}
+
+/// Applies the row interchanges `ipiv` (LAPACK `xLASWP` with 0-based indices): for
+/// `k` in order, row `k` is swapped with row `ipiv[k]` (`forward`), or in reverse order.
+pub fn laswp<T: Scalar>(a: MatMut<'_, T>, ipiv: &[usize], forward: bool) {
+    let mut a = a;
+    if forward {
+        for (k, &p) in ipiv.iter().enumerate() {
+            swap_rows(a.rb_mut(), k, p);
+        }
+    } else {
+        for (k, &p) in ipiv.iter().enumerate().rev() {
+            swap_rows(a.rb_mut(), k, p);
+        }
+    }
+}
+
+/// Applies row interchanges to a column of tiles as if they were one matrix: global row
+/// `r` lives in tile `r / mb`, row `r % mb`. Row `k0 + k` is swapped with row `ipiv[k]`
+/// (both counted from the first row of `tiles[0]`).
+pub fn laswp_tiles<T: Scalar>(tiles: &mut [MatMut<'_, T>], mb: usize, k0: usize, ipiv: &[usize]) {
+    let ncols = tiles.first().map_or(0, |t| t.ncols());
+    // Column-outer loop in chunks keeps the touched rows in cache.
+    const CHUNK: usize = 32;
+    let mut j0 = 0;
+    while j0 < ncols {
+        let j1 = (j0 + CHUNK).min(ncols);
+        for (k, &p) in ipiv.iter().enumerate() {
+            let r = k0 + k;
+            if r == p {
+                continue;
+            }
+            let (tr, lr) = (r / mb, r % mb);
+            let (tp, lp) = (p / mb, p % mb);
+            for j in j0..j1 {
+                let x = *tiles[tr].rb().get(lr, j);
+                let y = *tiles[tp].rb().get(lp, j);
+                *tiles[tr].rb_mut().get_mut(lr, j) = y;
+                *tiles[tp].rb_mut().get_mut(lp, j) = x;
+            }
+        }
+        j0 = j1;
+    }
+}
+
+/// Unblocked right-looking LU with partial pivoting (LAPACK `xGETF2`) on a column-major
+/// buffer. Returns the first zero pivot (0-based) if any; the factorization completes.
+fn getf2<T: Scalar>(a: &mut [T], m: usize, n: usize, ld: usize, ipiv: &mut [usize]) -> Option<usize> {
+    let mut info = None;
+    for j in 0..m.min(n) {
+        let col = &a[j * ld..j * ld + m];
+        let mut p = j;
+        let mut best = col[j].abs1();
+        for (i, x) in col.iter().enumerate().skip(j + 1) {
+            let v = x.abs1();
+            if v > best {
+                best = v;
+                p = i;
+            }
+        }
+        ipiv[j] = p;
+        if a[j * ld + p] != T::zero() {
+            if p != j {
+                for c in 0..n {
+                    a.swap(c * ld + j, c * ld + p);
+                }
+            }
+            let piv = a[j * ld + j];
+            let col = &mut a[j * ld + j + 1..j * ld + m];
+            if piv.modulus() >= T::SAFE_MIN {
+                let r = T::one() / piv;
+                col.iter_mut().for_each(|x| *x *= r);
+            } else {
+                col.iter_mut().for_each(|x| *x /= piv);
+            }
+        } else if info.is_none() {
+            info = Some(j);
+        }
+        // Rank-1 update of the trailing block.
+        if j + 1 >= n {
+            continue;
+        }
+        let (left, right) = a.split_at_mut((j + 1) * ld);
+        let l = &left[j * ld + j + 1..j * ld + m];
+        for c in 0..n - j - 1 {
+            let colc = &mut right[c * ld..c * ld + m];
+            let u = colc[j];
+            if u != T::zero() {
+                for (x, &li) in colc[j + 1..].iter_mut().zip(l) {
+                    *x -= li * u;
+                }
+            }
+        }
+    }
+    info
+}
+
+/// Recursive LU with partial pivoting (the method of LAPACK `xGETRF2`, Toledo 1997) on a
+/// column-major `m x n` buffer with leading dimension `ld`; the pivot search at each column
+/// runs over all `m` rows. `ipiv[j]` receives the (0-based) row swapped with row `j`.
+/// Returns the first exactly-zero pivot (0-based); the factorization is completed anyway.
+pub fn getrf_panel<T: Scalar>(a: &mut [T], m: usize, n: usize, ld: usize, ipiv: &mut [usize]) -> Option<usize> {
+    let k = m.min(n);
+    if k == 0 {
+        return None;
+    }
+    if n <= 16 || m <= 16 {
+        return getf2(a, m, n, ld, ipiv);
+    }
+    let n1 = (k / 2).max(1);
+    let n2 = n - n1;
+    let (left, right) = a.split_at_mut(n1 * ld);
+    // Factor the left column block [A11; A21].
+    let info1 = getrf_panel(left, m, n1, ld, &mut ipiv[..n1]);
+    // Apply its interchanges to [A12; A22].
+    {
+        let r = MatMut::from_column_major_slice_with_stride_mut(&mut right[..(n2 - 1) * ld + m], m, n2, ld);
+        laswp(r, &ipiv[..n1], true);
+    }
+    {
+        let l = MatRef::from_column_major_slice_with_stride(&left[..(n1 - 1) * ld + m], m, n1, ld);
+        let r = MatMut::from_column_major_slice_with_stride_mut(&mut right[..(n2 - 1) * ld + m], m, n2, ld);
+        let (a11, a21) = l.split_at_row(n1);
+        let (mut a12, a22) = r.split_at_row_mut(n1);
+        // A12 = L11^-1 A12 ; A22 -= A21 A12
+        trsm(Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), a11.get(.., ..n1), a12.rb_mut());
+        if m > n1 {
+            gemm(Op::NoTrans, Op::NoTrans, -T::one(), a21, a12.rb(), T::one(), a22);
+        }
+    }
+    // Factor A22 recursively.
+    let mut info2 = None;
+    if m > n1 {
+        info2 = getrf_panel(&mut right[n1..], m - n1, n2, ld, &mut ipiv[n1..k]);
+        for p in ipiv[n1..k].iter_mut() {
+            *p += n1;
+        }
+        // Apply the second block's interchanges to A21 (rows n1.. of the left block).
+        let l = MatMut::from_column_major_slice_with_stride_mut(&mut left[..(n1 - 1) * ld + m], m, n1, ld);
+        let (_, a21) = l.split_at_row_mut(n1);
+        let piv: Vec<usize> = ipiv[n1..k].iter().map(|&p| p - n1).collect();
+        laswp(a21, &piv, true);
+    }
+    info1.or(info2.map(|i| i + n1))
+}
+
+/// LU without pivoting of a tile (`A = L U`, L unit lower). Returns the first zero pivot
+/// (0-based); the remaining columns are then left unscaled but updated, as LAPACK does.
+pub fn getrf_nopiv<T: Scalar>(a: MatMut<'_, T>) -> Option<usize> {
+    let (m, n) = (a.nrows(), a.ncols());
+    let k = m.min(n);
+    let mut a = a;
+    let mut info = None;
+    const NB: usize = 32;
+    let mut j0 = 0;
+    while j0 < k {
+        let jb = NB.min(k - j0);
+        // Unblocked factorization of the column block [j0, j0+jb) over rows j0..m.
+        for j in j0..j0 + jb {
+            let piv = *a.rb().get(j, j);
+            if piv == T::zero() {
+                if info.is_none() {
+                    info = Some(j);
+                }
+            } else {
+                let r = T::one() / piv;
+                for i in j + 1..m {
+                    *a.rb_mut().get_mut(i, j) *= r;
+                }
+            }
+            for c in j + 1..j0 + jb {
+                let u = *a.rb().get(j, c);
+                if u == T::zero() {
+                    continue;
+                }
+                for i in j + 1..m {
+                    let l = *a.rb().get(i, j);
+                    *a.rb_mut().get_mut(i, c) -= l * u;
+                }
+            }
+        }
+        let j1 = j0 + jb;
+        if j1 < n {
+            let (left, right) = a.rb_mut().split_at_col_mut(j1);
+            let left = left.rb().get(j0.., j0..j1);
+            let right = right.get_mut(j0.., ..);
+            let (l11, l21) = left.split_at_row(jb);
+            let (mut u12, a22) = right.split_at_row_mut(jb);
+            trsm(Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), l11, u12.rb_mut());
+            if m > j1 {
+                gemm(Op::NoTrans, Op::NoTrans, -T::one(), l21, u12.rb(), T::one(), a22);
+            }
+        }
+        j0 = j1;
+    }
+    info
+}
+
+/// Householder QR of an `m x n` block (LAPACK `xGEQRT`): on exit R is in the upper
+/// triangle and the Householder vectors (unit diagonal implied) below it; `t` (`k x k`,
+/// `k = min(m, n)`) receives the triangular factor of the block reflector
+/// `Q = I - V T^-1 V^H` (faer's convention: T is applied by a triangular solve).
+pub fn geqrt<T: Scalar>(a: MatMut<'_, T>, t: MatMut<'_, T>) {
+    let (m, n) = (a.nrows(), a.ncols());
+    let k = m.min(n);
+    if k == 0 {
+        return;
+    }
+    debug_assert!(t.nrows() == k && t.ncols() == k);
+    let mut mem = MemBuffer::new(qr_in_place_scratch::<T>(m, n, k, Par::Seq, Default::default()));
+    qr_in_place(a, t, Par::Seq, MemStack::new(&mut mem), Default::default());
+}
+
+/// Scratch for [`apply_block_reflector_tiles`]: a `k x ncols` matrix.
+pub fn block_reflector_workspace<T: Scalar>(k: usize, ncols: usize) -> Mat<T> {
+    Mat::zeros(k, ncols)
+}
+
+/// Applies the block reflector `Q = I - V T^-1 V^H` produced by [`geqrt`] (or its
+/// conjugate transpose when `trans == ConjTrans`) from the left to a matrix whose rows
+/// are split over a column of tiles: `v[i]` and `c[i]` hold the same rows. `v[0]` is the
+/// tile holding the unit lower triangular top of V (its upper triangle is not read).
+/// `work` must be `k x ncols`, with `k` the number of reflectors (`t` is `k x k`).
+pub fn apply_block_reflector_tiles<T: Scalar>(
+    trans: Op,
+    v: &[MatRef<'_, T>],
+    t: MatRef<'_, T>,
+    c: &mut [MatMut<'_, T>],
+    work: MatMut<'_, T>,
+) {
+    let k = t.nrows();
+    if k == 0 || c.is_empty() || c[0].ncols() == 0 {
+        return;
+    }
+    let mut w = work;
+    debug_assert_eq!(w.nrows(), k);
+    let v0 = v[0];
+    let (v0top, v0bot) = (v0.get(..k, ..k), v0.get(k.., ..k));
+    // W = V^H C
+    {
+        let (c0top, c0bot) = c[0].rb().split_at_row(k);
+        triangular::matmul_with_conj(
+            w.rb_mut(),
+            BlockStructure::Rectangular,
+            Accum::Replace,
+            v0top.transpose(),
+            BlockStructure::UnitTriangularUpper,
+            Conj::Yes,
+            c0top,
+            BlockStructure::Rectangular,
+            Conj::No,
+            T::one(),
+            Par::Seq,
+        );
+        if v0bot.nrows() > 0 {
+            matmul_with_conj(w.rb_mut(), Accum::Add, v0bot.transpose(), Conj::Yes, c0bot, Conj::No, T::one(), Par::Seq);
+        }
+        for (vi, ci) in v[1..].iter().zip(c[1..].iter()) {
+            matmul_with_conj(w.rb_mut(), Accum::Add, vi.get(.., ..k).transpose(), Conj::Yes, ci.rb(), Conj::No, T::one(), Par::Seq);
+        }
+    }
+    // W = T^-1 W (apply Q) or T^-H W (apply Q^H).
+    if trans == Op::NoTrans {
+        ts::solve_upper_triangular_in_place_with_conj(t, Conj::No, w.rb_mut(), Par::Seq);
+    } else {
+        ts::solve_lower_triangular_in_place_with_conj(t.transpose(), Conj::Yes, w.rb_mut(), Par::Seq);
+    }
+    // C -= V W
+    {
+        let (c0top, c0bot) = c[0].rb_mut().split_at_row_mut(k);
+        triangular::matmul_with_conj(
+            c0top,
+            BlockStructure::Rectangular,
+            Accum::Add,
+            v0top,
+            BlockStructure::UnitTriangularLower,
+            Conj::No,
+            w.rb(),
+            BlockStructure::Rectangular,
+            Conj::No,
+            -T::one(),
+            Par::Seq,
+        );
+        if v0bot.nrows() > 0 {
+            matmul_with_conj(c0bot, Accum::Add, v0bot, Conj::No, w.rb(), Conj::No, -T::one(), Par::Seq);
+        }
+    }
+    for (vi, ci) in v[1..].iter().zip(c[1..].iter_mut()) {
+        matmul_with_conj(ci.rb_mut(), Accum::Add, vi.get(.., ..k), Conj::No, w.rb(), Conj::No, -T::one(), Par::Seq);
+    }
+}
+
+/// Applies the block reflector `Q = I - V T^-1 V^H` of [`geqrt`] from the right:
+/// `C = C Q` (`trans = NoTrans`) or `C = C Q^H` (`ConjTrans`), where the columns of `C` are
+/// split over a row of tiles: `c[i]` holds the columns matching the rows of `v[i]`.
+/// `work` must be `nrows(C) x k`.
+pub fn apply_block_reflector_tiles_right<T: Scalar>(
+    trans: Op,
+    v: &[MatRef<'_, T>],
+    t: MatRef<'_, T>,
+    c: &mut [MatMut<'_, T>],
+    work: MatMut<'_, T>,
+) {
+    let k = t.nrows();
+    if k == 0 || c.is_empty() || c[0].nrows() == 0 {
+        return;
+    }
+    let mut w = work;
+    let v0 = v[0];
+    let (v0top, v0bot) = (v0.get(..k, ..k), v0.get(k.., ..k));
+    // W = C V
+    {
+        let (c0l, c0r) = c[0].rb().split_at_col(k);
+        triangular::matmul_with_conj(
+            w.rb_mut(),
+            BlockStructure::Rectangular,
+            Accum::Replace,
+            c0l,
+            BlockStructure::Rectangular,
+            Conj::No,
+            v0top,
+            BlockStructure::UnitTriangularLower,
+            Conj::No,
+            T::one(),
+            Par::Seq,
+        );
+        if v0bot.nrows() > 0 {
+            matmul_with_conj(w.rb_mut(), Accum::Add, c0r, Conj::No, v0bot, Conj::No, T::one(), Par::Seq);
+        }
+        for (vi, ci) in v[1..].iter().zip(c[1..].iter()) {
+            matmul_with_conj(w.rb_mut(), Accum::Add, ci.rb(), Conj::No, vi.get(.., ..k), Conj::No, T::one(), Par::Seq);
+        }
+    }
+    // W = W T^-1 (Q) or W T^-H (Q^H), solved on the transposed system.
+    if trans == Op::NoTrans {
+        ts::solve_lower_triangular_in_place_with_conj(t.transpose(), Conj::No, w.rb_mut().transpose_mut(), Par::Seq);
+    } else {
+        ts::solve_upper_triangular_in_place_with_conj(t, Conj::Yes, w.rb_mut().transpose_mut(), Par::Seq);
+    }
+    // C -= W V^H
+    {
+        let (c0l, c0r) = c[0].rb_mut().split_at_col_mut(k);
+        triangular::matmul_with_conj(
+            c0l,
+            BlockStructure::Rectangular,
+            Accum::Add,
+            w.rb(),
+            BlockStructure::Rectangular,
+            Conj::No,
+            v0top.transpose(),
+            BlockStructure::UnitTriangularUpper,
+            Conj::Yes,
+            -T::one(),
+            Par::Seq,
+        );
+        if v0bot.nrows() > 0 {
+            matmul_with_conj(c0r, Accum::Add, w.rb(), Conj::No, v0bot.transpose(), Conj::Yes, -T::one(), Par::Seq);
+        }
+    }
+    for (vi, ci) in v[1..].iter().zip(c[1..].iter_mut()) {
+        matmul_with_conj(ci.rb_mut(), Accum::Add, w.rb(), Conj::No, vi.get(.., ..k).transpose(), Conj::Yes, -T::one(), Par::Seq);
+    }
+}

@@ -1,0 +1,388 @@
+//! Tiled LU: with partial pivoting (getrf), without pivoting (getrf_nopiv), solves.
+//!
+//! Partial pivoting is LAPACK's: at each column the pivot is searched over the whole
+//! remaining column (all tile rows), not within a tile. The panel task takes the whole
+//! column of tiles `A[k.., k]`, factors it with the recursive kernel
+//! [`tessera_kernels::getrf_panel`], and publishes its pivots in a handle. The row
+//! interchanges on the rest of the matrix are separate tasks that read that handle: one
+//! task for column `k + 1` (it is on the critical path), then batches of tile columns
+//! sized so that each task moves at least [`SWAP_TASK_BYTES`] (see
+//! [`swap_batch_columns`]); the interchanges on the columns left of the panel (the `L`
+//! factor) are applied at the end, per batch of columns, off the critical path.
+
+use super::blas3::{gemm_tile, trsm_async, trsm_tile};
+use super::{check_finite_async, check_matrix, prio};
+use crate::error::{Error, Result};
+use crate::runtime::{Handle, Runtime, Sequence, WriteToken};
+use crate::tile::{Tile, TileMatrix};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tessera_kernels::{self as k, Diag, Op, Scalar, Side, Uplo};
+
+/// Marker for "no zero pivot found".
+pub const PIVOT_NONE: usize = usize::MAX;
+
+/// Target size of one row-interchange task, in bytes moved.
+pub const SWAP_TASK_BYTES: usize = 256 * 1024;
+
+/// Tuning of the LU factorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LuOptions {
+    /// Bytes a row-interchange task should move at least (default [`SWAP_TASK_BYTES`]);
+    /// the batch of tile columns per task is derived from it.
+    pub swap_task_bytes: usize,
+}
+
+impl Default for LuOptions {
+    fn default() -> Self {
+        LuOptions { swap_task_bytes: SWAP_TASK_BYTES }
+    }
+}
+
+/// How many tile columns one row-interchange task takes so that it moves at least
+/// `target_bytes`: `npiv` interchanges of rows `nb` columns wide move `2 npiv nb` elements
+/// per tile column.
+///
+/// ```
+/// use tessera::dense::swap_batch_columns;
+/// assert_eq!(swap_batch_columns(384, 384, 8, 256 * 1024), 1);
+/// assert!(swap_batch_columns(32, 32, 8, 256 * 1024) >= 16);
+/// ```
+pub fn swap_batch_columns(npiv: usize, nb: usize, elem_bytes: usize, target_bytes: usize) -> usize {
+    let per_col = (2 * npiv * nb * elem_bytes).max(1);
+    target_bytes.div_ceil(per_col).max(1)
+}
+
+/// Collects mutable views of a column of tiles from their tokens.
+fn views<'a, T: Scalar>(
+    toks: &'a mut [WriteToken<Tile<T>>],
+    ctx: &'a crate::runtime::TaskContext,
+) -> Vec<faer::MatMut<'a, T>> {
+    toks.iter_mut().map(|t| t.get_mut(ctx).as_mut()).collect()
+}
+
+/// Submits the tiled LU factorization with partial pivoting `P A = L U` of `a` (m x n).
+/// `pivots[k]` receives, once the sequence completes, the pivots of panel `k` relative to
+/// the panel's first row; [`getrf`] turns them into LAPACK's global `ipiv`. The smallest
+/// 0-based index of an exactly zero pivot is stored in `info` ([`PIVOT_NONE`] if none).
+pub fn getrf_async<T: Scalar>(
+    seq: &Sequence,
+    a: &TileMatrix<T>,
+    pivots: &[Handle<Vec<usize>>],
+    info: &Arc<AtomicUsize>,
+    opts: LuOptions,
+) -> Result<()> {
+    let (mt, nt) = (a.mt(), a.nt());
+    let kt = mt.min(nt);
+    if pivots.len() < kt {
+        return Err(Error::invalid(0, format!("getrf: {} pivot handles for {kt} panels", pivots.len())));
+    }
+    let mb = a.mb();
+    let w = T::DTYPE.flop_weight();
+    let esz = std::mem::size_of::<T>();
+    for kk in 0..kt {
+        let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
+        let cols = a.tile_cols(kk);
+        let npiv = rows.min(cols);
+        // Panel: the whole tile column, pivot search over all its rows.
+        {
+            let mut t = seq
+                .task("getrf_panel")
+                .priority(prio(kk, kk, mt))
+                .on_rank(a.owner(kk, kk))
+                .flops(w * super::flops::getrf(rows as f64, cols as f64));
+            let mut toks: Vec<_> = (kk..mt).map(|i| t.read_write(a.tile(i, kk))).collect();
+            let mut wp = t.write(&pivots[kk]);
+            let info = info.clone();
+            let off = kk * mb;
+            t.submit(move |ctx| {
+                let tiles = views(&mut toks, ctx);
+                let mut buf = vec![T::zero(); rows * cols];
+                let mut r0 = 0;
+                for tile in &tiles {
+                    for c in 0..cols {
+                        buf[c * rows + r0..c * rows + r0 + tile.nrows()].copy_from_slice(tile_col(tile, c));
+                    }
+                    r0 += tile.nrows();
+                }
+                let piv = wp.get_mut(ctx);
+                piv.clear();
+                piv.resize(npiv, 0);
+                if let Some(z) = k::getrf_panel(&mut buf, rows, cols, rows, piv) {
+                    info.fetch_min(off + z, Ordering::Relaxed);
+                }
+                let mut r0 = 0;
+                for mut tile in tiles {
+                    let h = tile.nrows();
+                    for c in 0..cols {
+                        tile_col_mut(&mut tile, c).copy_from_slice(&buf[c * rows + r0..c * rows + r0 + h]);
+                    }
+                    r0 += h;
+                }
+                Ok(())
+            })?;
+        }
+        // Row interchanges on the trailing columns, batched, then trsm and gemm.
+        let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
+        let mut j0 = kk + 1;
+        while j0 < nt {
+            let j1 = if j0 == kk + 1 { j0 + 1 } else { (j0 + batch).min(nt) };
+            let mut t = seq.task("laswp").priority(prio(kk, j0, mt)).on_rank(a.owner(kk, j0));
+            let rp = t.read(&pivots[kk]);
+            let mut cols_toks: Vec<Vec<_>> =
+                (j0..j1).map(|j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect()).collect();
+            t.submit(move |ctx| {
+                let piv = rp.get(ctx);
+                for col in cols_toks.iter_mut() {
+                    let mut tiles = views(col, ctx);
+                    k::laswp_tiles(&mut tiles, mb, 0, piv);
+                }
+                Ok(())
+            })?;
+            j0 = j1;
+        }
+        let rk = a.tile_rows(kk);
+        for j in kk + 1..nt {
+            let f = w * (rk * rk * a.tile_cols(j)) as f64;
+            let mut t = seq.task("trsm").priority(prio(kk, j, mt)).on_rank(a.owner(kk, j)).flops(f);
+            let ra = t.read(a.tile(kk, kk));
+            let mut wb = t.read_write(a.tile(kk, j));
+            t.submit(move |ctx| {
+                let l = ra.get(ctx).as_ref();
+                let l = l.get(.., ..l.nrows());
+                k::trsm(Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), l, wb.get_mut(ctx).as_mut());
+                Ok(())
+            })?;
+            for m in kk + 1..mt {
+                let f = w * super::flops::gemm(a.tile_rows(m) as f64, a.tile_cols(j) as f64, rk as f64);
+                gemm_tile(seq, prio(m, j, mt), a.owner(m, j), Op::NoTrans, Op::NoTrans, -T::one(), a.tile(m, kk), a.tile(kk, j), T::one(), a.tile(m, j), f)?;
+            }
+        }
+    }
+    // Interchanges of later panels on the columns of L, batched over columns.
+    let mut j0 = 0;
+    while j0 + 1 < kt {
+        let batch = swap_batch_columns(a.tile_cols(j0) * (kt - j0 - 1), a.nb(), esz, opts.swap_task_bytes)
+            .min(kt - 1 - j0);
+        let j1 = j0 + batch;
+        let mut t = seq.task("laswp_left").priority(i64::MIN / 2).on_rank(a.owner(j0, j0));
+        // Read the pivots of every panel after j0.
+        let pivs: Vec<_> = (j0 + 1..kt).map(|p| t.read(&pivots[p])).collect();
+        let mut cols_toks: Vec<Vec<_>> =
+            (j0..j1).map(|j| (j + 1..mt).map(|i| t.read_write(a.tile(i, j))).collect()).collect();
+        t.submit(move |ctx| {
+            for (c, col) in cols_toks.iter_mut().enumerate() {
+                let j = j0 + c;
+                let mut tiles = views(col, ctx);
+                for p in j + 1..kt {
+                    // Rows of panel p, counted from tile row j + 1.
+                    let shift = (p - j - 1) * mb;
+                    let piv: Vec<usize> = pivs[p - j0 - 1].get(ctx).iter().map(|&r| r + shift).collect();
+                    k::laswp_tiles(&mut tiles, mb, shift, &piv);
+                }
+            }
+            Ok(())
+        })?;
+        j0 = j1;
+    }
+    Ok(())
+}
+
+#[inline]
+fn tile_col<'a, T: Scalar>(t: &'a faer::MatMut<'_, T>, c: usize) -> &'a [T] {
+    t.rb_col(c)
+}
+
+#[inline]
+fn tile_col_mut<'a, T: Scalar>(t: &'a mut faer::MatMut<'_, T>, c: usize) -> &'a mut [T] {
+    t.rb_col_mut(c)
+}
+
+/// Column access on tile views (tiles are column-major and contiguous).
+trait ColSlices<T> {
+    fn rb_col(&self, c: usize) -> &[T];
+    fn rb_col_mut(&mut self, c: usize) -> &mut [T];
+}
+
+impl<T: Scalar> ColSlices<T> for faer::MatMut<'_, T> {
+    fn rb_col(&self, c: usize) -> &[T] {
+        use faer::prelude::Reborrow;
+        self.rb().col(c).try_as_col_major().expect("tiles are column-major").as_slice()
+    }
+    fn rb_col_mut(&mut self, c: usize) -> &mut [T] {
+        use faer::prelude::ReborrowMut;
+        self.rb_mut().col_mut(c).try_as_col_major_mut().expect("tiles are column-major").as_slice_mut()
+    }
+}
+
+/// LU factorization with partial pivoting of a tile matrix (LAPACK `xGETRF`):
+/// `A = P L U`, L unit lower triangular, U upper triangular, both in place. `ipiv`
+/// (length `min(m, n)`) receives LAPACK's pivots, 0-based: row `i` was interchanged with
+/// row `ipiv[i]`, in order.
+///
+/// If some `U(i, i)` is exactly zero the factorization is still completed (as in LAPACK)
+/// and [`Error::Singular`] reports the first such `i` (1-based); `ipiv` is filled too.
+///
+/// ```
+/// use tessera::{dense, runtime::Runtime};
+/// let rt = Runtime::with_default();
+/// let a = dense::plrnt::<f64>(&rt, 300, 300, 64, 3).unwrap();
+/// let mut ipiv = vec![0; 300];
+/// dense::getrf(&rt, &a, &mut ipiv).unwrap();
+/// ```
+pub fn getrf<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, ipiv: &mut [usize]) -> Result<()> {
+    getrf_with(rt, a, ipiv, LuOptions::default())
+}
+
+/// [`getrf`] with explicit options.
+pub fn getrf_with<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, ipiv: &mut [usize], opts: LuOptions) -> Result<()> {
+    check_matrix(rt, a, "A")?;
+    let kmin = a.m().min(a.n());
+    if ipiv.len() < kmin {
+        return Err(Error::invalid(0, format!("getrf: ipiv has {} entries, needs {kmin}", ipiv.len())));
+    }
+    let kt = a.mt().min(a.nt());
+    let pivots: Vec<Handle<Vec<usize>>> = (0..kt).map(|_| Handle::new(Vec::new(), 0)).collect();
+    let info = Arc::new(AtomicUsize::new(PIVOT_NONE));
+    let seq = rt.sequence();
+    check_finite_async(&seq, a, "A")?;
+    getrf_async(&seq, a, &pivots, &info, opts)?;
+    seq.wait()?;
+    drop(seq);
+    let mut pos = 0;
+    for (kk, p) in pivots.into_iter().enumerate() {
+        let v = p.into_inner().map_err(|_| Error::Runtime("pivot handle still shared".into()))?;
+        for r in v {
+            ipiv[pos] = kk * a.mb() + r;
+            pos += 1;
+        }
+    }
+    debug_assert_eq!(pos, kmin);
+    match info.load(Ordering::Relaxed) {
+        PIVOT_NONE => Ok(()),
+        z => Err(Error::Singular { index: z + 1 }),
+    }
+}
+
+/// Submits the tiled LU factorization without pivoting `A = L U` (for diagonally dominant
+/// matrices, and to measure what pivoting costs). Zero pivots are recorded in `info`.
+pub fn getrf_nopiv_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, info: &Arc<AtomicUsize>) -> Result<()> {
+    let (mt, nt) = (a.mt(), a.nt());
+    let kt = mt.min(nt);
+    let w = T::DTYPE.flop_weight();
+    for kk in 0..kt {
+        {
+            let (r, c) = (a.tile_rows(kk) as f64, a.tile_cols(kk) as f64);
+            let mut t = seq.task("getrf_nopiv").priority(prio(kk, kk, mt)).on_rank(a.owner(kk, kk)).flops(w * super::flops::getrf(r, c));
+            let mut wa = t.read_write(a.tile(kk, kk));
+            let info = info.clone();
+            let off = kk * a.mb();
+            t.submit(move |ctx| {
+                if let Some(z) = k::getrf_nopiv(wa.get_mut(ctx).as_mut()) {
+                    info.fetch_min(off + z, Ordering::Relaxed);
+                }
+                Ok(())
+            })?;
+        }
+        let rk = a.tile_rows(kk) as f64;
+        for m in kk + 1..mt {
+            let f = w * rk * rk * a.tile_rows(m) as f64;
+            trsm_tile(seq, prio(m, kk, mt), a.owner(m, kk), Side::Right, Uplo::Upper, Op::NoTrans, Diag::NonUnit, T::one(), a.tile(kk, kk), a.tile(m, kk), f)?;
+        }
+        for n in kk + 1..nt {
+            let f = w * rk * rk * a.tile_cols(n) as f64;
+            trsm_tile(seq, prio(kk, n, mt), a.owner(kk, n), Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), a.tile(kk, kk), a.tile(kk, n), f)?;
+            for m in kk + 1..mt {
+                let f = w * super::flops::gemm(a.tile_rows(m) as f64, a.tile_cols(n) as f64, rk);
+                gemm_tile(seq, prio(m, n, mt), a.owner(m, n), Op::NoTrans, Op::NoTrans, -T::one(), a.tile(m, kk), a.tile(kk, n), T::one(), a.tile(m, n), f)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// LU factorization without pivoting of a square-tiled matrix. Unstable unless the
+/// matrix is, e.g., diagonally dominant; [`Error::Singular`] reports an exactly zero pivot.
+pub fn getrf_nopiv<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>) -> Result<()> {
+    check_matrix(rt, a, "A")?;
+    if a.m() != a.n() {
+        return Err(Error::invalid(0, "getrf_nopiv: A must be square"));
+    }
+    let info = Arc::new(AtomicUsize::new(PIVOT_NONE));
+    let seq = rt.sequence();
+    check_finite_async(&seq, a, "A")?;
+    getrf_nopiv_async(&seq, a, &info)?;
+    seq.wait()?;
+    match info.load(Ordering::Relaxed) {
+        PIVOT_NONE => Ok(()),
+        z => Err(Error::Singular { index: z + 1 }),
+    }
+}
+
+/// Submits the row interchanges `ipiv` (0-based, LAPACK order) on every tile column of `b`,
+/// forward or backward.
+fn laswp_async<T: Scalar>(seq: &Sequence, b: &TileMatrix<T>, ipiv: Arc<Vec<usize>>, forward: bool) -> Result<()> {
+    let mb = b.mb();
+    for j in 0..b.nt() {
+        let mut t = seq.task("laswp").priority(prio(0, j, b.mt())).on_rank(b.owner(0, j));
+        let mut toks: Vec<_> = (0..b.mt()).map(|i| t.read_write(b.tile(i, j))).collect();
+        let ipiv = ipiv.clone();
+        t.submit(move |ctx| {
+            let mut tiles = views(&mut toks, ctx);
+            if forward {
+                k::laswp_tiles(&mut tiles, mb, 0, &ipiv);
+            } else {
+                for (r, &p) in ipiv.iter().enumerate().rev() {
+                    k::laswp_tiles(&mut tiles, mb, r, &[p]);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// Solves `op(A) X = B` with the factors of [`getrf`] (LAPACK `xGETRS`); `B` is overwritten.
+pub fn getrs<T: Scalar>(rt: &Runtime, trans: Op, a: &TileMatrix<T>, ipiv: &[usize], b: &TileMatrix<T>) -> Result<()> {
+    check_matrix(rt, a, "A")?;
+    check_matrix(rt, b, "B")?;
+    if a.m() != a.n() || b.m() != a.m() || ipiv.len() < a.m() {
+        return Err(Error::invalid(
+            0,
+            format!("getrs: A is {} x {}, B is {} x {}, ipiv has {}", a.m(), a.n(), b.m(), b.n(), ipiv.len()),
+        ));
+    }
+    if let Some(&bad) = ipiv[..a.m()].iter().find(|&&p| p >= a.m()) {
+        return Err(Error::invalid(0, format!("getrs: pivot {bad} out of range")));
+    }
+    let ipiv = Arc::new(ipiv[..a.m()].to_vec());
+    let seq = rt.sequence();
+    if trans == Op::NoTrans {
+        laswp_async(&seq, b, ipiv, true)?;
+        trsm_async(&seq, Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), a, b)?;
+        trsm_async(&seq, Side::Left, Uplo::Upper, Op::NoTrans, Diag::NonUnit, T::one(), a, b)?;
+    } else {
+        trsm_async(&seq, Side::Left, Uplo::Upper, trans, Diag::NonUnit, T::one(), a, b)?;
+        trsm_async(&seq, Side::Left, Uplo::Lower, trans, Diag::Unit, T::one(), a, b)?;
+        laswp_async(&seq, b, ipiv, false)?;
+    }
+    seq.wait()
+}
+
+/// Solves `A X = B` by LU with partial pivoting (LAPACK `xGESV`): `A` holds the factors,
+/// `ipiv` the pivots and `B` the solution on return. A singular `U` gives
+/// [`Error::Singular`] and `B` is left untouched.
+pub fn gesv<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, ipiv: &mut [usize], b: &TileMatrix<T>) -> Result<()> {
+    if a.m() != a.n() || b.m() != a.m() {
+        return Err(Error::invalid(0, format!("gesv: A is {} x {}, B is {} x {}", a.m(), a.n(), b.m(), b.n())));
+    }
+    check_matrix(rt, b, "B")?;
+    {
+        let seq = rt.sequence();
+        check_finite_async(&seq, b, "B")?;
+        seq.wait()?;
+    }
+    getrf(rt, a, ipiv)?;
+    getrs(rt, Op::NoTrans, a, ipiv, b)
+}

@@ -1,0 +1,139 @@
+//! # Tiled dense algorithms
+//!
+//! Each routine comes at three levels:
+//! - **asynchronous** (`*_async`): submits the tile tasks into a [`Sequence`] and returns;
+//!   errors of the tasks surface from [`Sequence::wait`];
+//! - **tiled**: on [`TileMatrix`] arguments, submits and waits;
+//! - **LAPACK layout** ([`lapack`] for faer views, [`ndarray`] for ndarray views): converts
+//!   to tiles, runs the tiled routine, converts back.
+//!
+//! The algorithms are submission loops over tiles; lookahead comes from priorities: a task
+//! that writes tile `(m, n)` gets priority `-(n * mt + m)`, so work on the next panel column
+//! overtakes the trailing update of the current step (the order of a left-looking variant
+//! on the critical path, the parallelism of a right-looking one).
+
+mod blas3;
+mod generate;
+mod geqrf;
+mod getrf;
+pub mod lapack;
+pub mod ndarray;
+mod norm;
+mod potrf;
+
+pub use blas3::{gemm, gemm_async, herk, herk_async, syrk, syrk_async, trsm, trsm_async};
+pub use generate::{plghe, plgsy, plrnt, random_value};
+pub use geqrf::{gels, geqrf, geqrf_async, qr_workspace, unmqr, unmqr_async};
+pub use getrf::{
+    getrf, getrf_async, getrf_nopiv, getrf_nopiv_async, getrs, gesv, swap_batch_columns, LuOptions, PIVOT_NONE,
+};
+pub use norm::{lange, lanhe, lansy};
+pub use potrf::{posv, potrf, potrf_async, potrs, potrs_async};
+
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
+use crate::error::{Error, Result};
+use crate::runtime::{Runtime, Sequence};
+use crate::tile::TileMatrix;
+use tessera_kernels::Scalar;
+
+/// The tile size picked for an `m x n` problem when none is given (overridden by
+/// `TESSERA_NB`): large enough that tile kernels run near their peak, small enough that
+/// there are a few tiles per worker for parallelism and lookahead.
+pub fn auto_tile_size(m: usize, n: usize, workers: usize) -> usize {
+    if let Some(nb) = crate::env::tile_size_override() {
+        return nb;
+    }
+    let k = m.min(n).max(1);
+    let workers = workers.max(1);
+    // Want at least ~3 tile columns per worker while keeping tiles >= 128 when possible.
+    let mut nb = 384;
+    while nb > 96 && k.div_ceil(nb) < 3 * workers {
+        nb -= 32;
+    }
+    nb.min(k.max(1))
+}
+
+/// Priority of a task that writes tile `(m, n)` of a matrix with `mt` tile rows.
+#[inline]
+pub(crate) fn prio(m: usize, n: usize, mt: usize) -> i64 {
+    -((n * mt.max(1) + m) as i64)
+}
+
+/// Checks that `a` can be used by the single-process runtime and has square tiles.
+pub(crate) fn check_matrix<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, name: &'static str) -> Result<()> {
+    if a.distribution().nranks() > rt.nranks() {
+        return Err(Error::invalid(
+            0,
+            format!(
+                "{name} is distributed over {} ranks but the runtime has {}",
+                a.distribution().nranks(),
+                rt.nranks()
+            ),
+        ));
+    }
+    if a.mb() != a.nb() {
+        return Err(Error::invalid(0, format!("{name} must have square tiles (has {} x {})", a.mb(), a.nb())));
+    }
+    Ok(())
+}
+
+/// Checks that `b`'s tile rows match `a`'s tile columns (same tile size).
+pub(crate) fn check_conformal<T: Scalar>(a: &TileMatrix<T>, b: &TileMatrix<T>, what: &str) -> Result<()> {
+    if a.nb() != b.mb() {
+        return Err(Error::invalid(0, format!("{what}: tile sizes differ ({} vs {})", a.nb(), b.mb())));
+    }
+    Ok(())
+}
+
+/// Submits one task per tile that fails with [`Error::NotFinite`] if the tile holds a NaN
+/// or an infinity. Factorizations run it first: the check costs one read of the matrix and
+/// runs in parallel with the start of the factorization.
+pub(crate) fn check_finite_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, arg: &'static str) -> Result<()> {
+    let (r0, c0) = (a.row_offset(), a.col_offset());
+    let (mb, nb) = (a.mb(), a.nb());
+    for j in 0..a.nt() {
+        for i in 0..a.mt() {
+            let mut t = seq.task("check_finite").priority(i64::MAX / 2).on_rank(a.owner(i, j));
+            let r = t.read(a.tile(i, j));
+            t.submit(move |ctx| match tessera_kernels::find_non_finite(r.get(ctx).as_ref()) {
+                None => Ok(()),
+                Some((ii, jj)) => Err(Error::NotFinite { arg, row: r0 + i * mb + ii, col: c0 + j * nb + jj }),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Flop counts (LAPACK working note 41), real arithmetic; multiply by
+/// [`tessera_kernels::DType::flop_weight`] for complex.
+pub mod flops {
+    /// `m x n x k` gemm.
+    pub fn gemm(m: f64, n: f64, k: f64) -> f64 {
+        2.0 * m * n * k
+    }
+    /// Cholesky of order n.
+    pub fn potrf(n: f64) -> f64 {
+        n * n * n / 3.0 + n * n / 2.0 + n / 6.0
+    }
+    /// LU of an m x n matrix.
+    pub fn getrf(m: f64, n: f64) -> f64 {
+        if m >= n {
+            m * n * n - n * n * n / 3.0 - n * n / 2.0 + 5.0 * n / 6.0
+        } else {
+            n * m * m - m * m * m / 3.0 - m * m / 2.0 + 5.0 * m / 6.0
+        }
+    }
+    /// Householder QR of an m x n matrix.
+    pub fn geqrf(m: f64, n: f64) -> f64 {
+        if m >= n {
+            2.0 * m * n * n - 2.0 * n * n * n / 3.0 + m * n + n * n + 14.0 * n / 3.0
+        } else {
+            2.0 * n * m * m - 2.0 * m * m * m / 3.0 + 3.0 * n * m - m * m + 14.0 * m / 3.0
+        }
+    }
+    /// Triangular solve with an n x n triangle and nrhs right-hand sides.
+    pub fn trsm(n: f64, nrhs: f64) -> f64 {
+        n * n * nrhs
+    }
+}

@@ -1,0 +1,451 @@
+//! # The task runtime (sequential task flow)
+//!
+//! Algorithms submit tasks in program order, each declaring the [`Handle`]s it touches and
+//! how ([`Access`]). The runtime infers the dependencies (read after write, write after
+//! read, write after write) per handle, runs ready tasks on a pool of worker threads,
+//! highest [priority](TaskBuilder::priority) first, and reports the first error of a
+//! [`Sequence`] from [`Sequence::wait`].
+//!
+//! It knows nothing of linear algebra. Its pieces:
+//! - **handles** ([`Handle`]): registered data with one replica per [`MemoryNode`] and a
+//!   coherence state (only the host exists today: GPU memories and remote ranks plug in
+//!   through [`Handle`]'s acquire step and the memory node list);
+//! - **tasks** ([`TaskBuilder`]): kind, accesses, priority, flop estimate, body; the body
+//!   reaches its data through typed tokens that only open inside that task;
+//! - **sequences** ([`Sequence`]): the unit of waiting and of errors. A failing task poisons
+//!   every task that depends on it and, from then on, every not-yet-started task of its
+//!   sequence is skipped; a panic inside a task is caught and becomes an error;
+//! - **scheduler**: a priority queue (ties in submission order), so lookahead comes from
+//!   priorities; a submission window bounds the number of tasks in flight;
+//! - **tracing**: per-task kind, worker, start and end, exported as Chrome/Perfetto JSON
+//!   ([`Trace::to_chrome_json`]) with a one-line [`Trace::summary`].
+//!
+//! Determinism: tasks touching a handle in a conflicting way run in submission order, so a
+//! computation whose kernels are deterministic gives bitwise identical results whatever the
+//! number of workers.
+
+mod data;
+mod task;
+mod trace;
+
+pub use data::{Access, Handle, MemoryNode, ReplicaState};
+pub use task::{ReadToken, TaskBuilder, TaskContext, WriteToken};
+pub use trace::{Trace, TraceEvent};
+
+use crate::error::{Error, Result};
+use std::collections::BinaryHeap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+use task::{infer_dependencies, TaskNode};
+
+/// Runtime settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RuntimeConfig {
+    /// Number of CPU worker threads (default: the number of available cores).
+    pub workers: usize,
+    /// Maximum number of submitted but unfinished tasks; submission blocks beyond it so
+    /// that memory stays bounded on huge problems (default 100,000).
+    pub window: usize,
+    /// Record a trace of every task (default: off, or on when `TESSERA_TRACE` is set).
+    pub trace: bool,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        RuntimeConfig { workers, window: 100_000, trace: crate::env::trace_requested() }
+    }
+}
+
+impl RuntimeConfig {
+    /// The default configuration with `workers` threads (at least one).
+    pub fn with_workers(workers: usize) -> Self {
+        RuntimeConfig { workers: workers.max(1), ..Default::default() }
+    }
+    /// Turns tracing on or off.
+    pub fn trace(mut self, on: bool) -> Self {
+        self.trace = on;
+        self
+    }
+}
+
+struct Ready {
+    priority: i64,
+    order: u64,
+    task: Arc<TaskNode>,
+}
+impl PartialEq for Ready {
+    fn eq(&self, o: &Self) -> bool {
+        self.priority == o.priority && self.order == o.order
+    }
+}
+impl Eq for Ready {}
+impl PartialOrd for Ready {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ready {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.priority.cmp(&o.priority).then_with(|| o.order.cmp(&self.order))
+    }
+}
+
+struct Queue {
+    heap: BinaryHeap<Ready>,
+    next_order: u64,
+    shutdown: bool,
+    sleeping: usize,
+}
+
+pub(crate) struct Shared {
+    queue: Mutex<Queue>,
+    work_cv: Condvar,
+    in_flight: AtomicUsize,
+    window: usize,
+    window_mx: Mutex<()>,
+    window_cv: Condvar,
+    tracing: AtomicBool,
+    trace: Mutex<Vec<TraceEvent>>,
+    epoch: Instant,
+    workers: usize,
+}
+
+/// The task runtime: a pool of worker threads and a scheduler. Create one and pass it to
+/// every call; dropping it waits for the workers to finish their current tasks.
+pub struct Runtime {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// Starts the workers.
+    pub fn new(config: RuntimeConfig) -> Self {
+        let workers = config.workers.max(1);
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue { heap: BinaryHeap::new(), next_order: 0, shutdown: false, sleeping: 0 }),
+            work_cv: Condvar::new(),
+            in_flight: AtomicUsize::new(0),
+            window: config.window.max(16),
+            window_mx: Mutex::new(()),
+            window_cv: Condvar::new(),
+            tracing: AtomicBool::new(config.trace),
+            trace: Mutex::new(Vec::new()),
+            epoch: Instant::now(),
+            workers,
+        });
+        let threads = (0..workers)
+            .map(|w| {
+                let s = shared.clone();
+                std::thread::Builder::new()
+                    .name(format!("tessera-worker-{w}"))
+                    .spawn(move || worker_loop(&s, w))
+                    .expect("cannot spawn a worker thread")
+            })
+            .collect();
+        Runtime { shared, threads }
+    }
+
+    /// A runtime with the default configuration.
+    pub fn with_default() -> Self {
+        Self::new(RuntimeConfig::default())
+    }
+
+    /// Number of CPU workers.
+    pub fn workers(&self) -> usize {
+        self.shared.workers
+    }
+
+    /// This process's rank (0 without MPI).
+    pub fn rank(&self) -> usize {
+        0
+    }
+
+    /// Number of ranks (1 without MPI).
+    pub fn nranks(&self) -> usize {
+        1
+    }
+
+    /// A new sequence to submit tasks into.
+    pub fn sequence(&self) -> Sequence {
+        Sequence {
+            rt: RuntimeRef { shared: self.shared.clone() },
+            inner: Arc::new(SeqInner {
+                error: Mutex::new(None),
+                failed: AtomicBool::new(false),
+                outstanding: AtomicUsize::new(0),
+                done_mx: Mutex::new(()),
+                done_cv: Condvar::new(),
+            }),
+        }
+    }
+
+    /// Turns tracing on or off from now on.
+    pub fn set_tracing(&self, on: bool) {
+        self.shared.tracing.store(on, Ordering::Relaxed);
+    }
+
+    /// Takes the events recorded so far (and clears them).
+    pub fn take_trace(&self) -> Trace {
+        let events = std::mem::take(&mut *self.shared.trace.lock().unwrap());
+        Trace { events, workers: self.shared.workers }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shared.queue.lock().unwrap().shutdown = true;
+        self.shared.work_cv.notify_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A cheap reference to a runtime held by sequences.
+#[derive(Clone)]
+pub(crate) struct RuntimeRef {
+    shared: Arc<Shared>,
+}
+
+impl RuntimeRef {
+    pub(crate) fn rank(&self) -> usize {
+        0
+    }
+    pub(crate) fn nranks(&self) -> usize {
+        1
+    }
+
+    pub(crate) fn submit_node(&self, node: Arc<TaskNode>) {
+        let s = &self.shared;
+        // Submission window: wait for the graph to drain below the bound.
+        if s.in_flight.load(Ordering::Relaxed) >= s.window {
+            let mut g = s.window_mx.lock().unwrap();
+            while s.in_flight.load(Ordering::Acquire) >= s.window / 2 {
+                g = s.window_cv.wait(g).unwrap();
+            }
+        }
+        s.in_flight.fetch_add(1, Ordering::Relaxed);
+        node.seq.outstanding.fetch_add(1, Ordering::AcqRel);
+        infer_dependencies(&node);
+        if node.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            push_ready(s, vec![node]);
+        }
+    }
+}
+
+fn push_ready(s: &Shared, tasks: Vec<Arc<TaskNode>>) {
+    if tasks.is_empty() {
+        return;
+    }
+    let n = tasks.len();
+    let mut q = s.queue.lock().unwrap();
+    for task in tasks {
+        let order = q.next_order;
+        q.next_order += 1;
+        q.heap.push(Ready { priority: task.priority, order, task });
+    }
+    let sleeping = q.sleeping;
+    drop(q);
+    if sleeping > 0 {
+        if n == 1 {
+            s.work_cv.notify_one();
+        } else {
+            s.work_cv.notify_all();
+        }
+    }
+}
+
+fn worker_loop(s: &Shared, worker: usize) {
+    let mut ready_buf: Vec<Arc<TaskNode>> = Vec::new();
+    loop {
+        let task = {
+            let mut q = s.queue.lock().unwrap();
+            loop {
+                if let Some(r) = q.heap.pop() {
+                    break r.task;
+                }
+                if q.shutdown {
+                    return;
+                }
+                q.sleeping += 1;
+                q = s.work_cv.wait(q).unwrap();
+                q.sleeping -= 1;
+            }
+        };
+        run_task(s, worker, &task);
+        // Completion: release the successors.
+        let succs = {
+            let mut st = task.state.lock().unwrap();
+            st.done = true;
+            std::mem::take(&mut st.succs)
+        };
+        let failed = task.poisoned.load(Ordering::Relaxed);
+        for t in succs {
+            if failed {
+                t.poisoned.store(true, Ordering::Relaxed);
+            }
+            if t.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+                ready_buf.push(t);
+            }
+        }
+        push_ready(s, std::mem::take(&mut ready_buf));
+        let seq = task.seq.clone();
+        drop(task);
+        if seq.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _g = seq.done_mx.lock().unwrap();
+            seq.done_cv.notify_all();
+        }
+        let before = s.in_flight.fetch_sub(1, Ordering::AcqRel);
+        if before == s.window / 2 + 1 || before == 1 {
+            let _g = s.window_mx.lock().unwrap();
+            s.window_cv.notify_all();
+        }
+    }
+}
+
+fn run_task(s: &Shared, worker: usize, task: &Arc<TaskNode>) {
+    let body = task.body.lock().unwrap().take();
+    let accesses = std::mem::take(&mut *task.accesses.lock().unwrap());
+    let seq = &task.seq;
+    if task.poisoned.load(Ordering::Relaxed) || seq.failed.load(Ordering::Relaxed) {
+        task.poisoned.store(true, Ordering::Relaxed);
+        return;
+    }
+    let Some(body) = body else { return };
+    let ctx = TaskContext { task: task.id, worker, node: MemoryNode::Host };
+    for (h, mode) in &accesses {
+        if let Err(e) = h.acquire(ctx.node, *mode) {
+            seq.fail(e);
+            task.poisoned.store(true, Ordering::Relaxed);
+            return;
+        }
+    }
+    let tracing = s.tracing.load(Ordering::Relaxed);
+    let start = if tracing { s.epoch.elapsed().as_secs_f64() } else { 0.0 };
+    let res = catch_unwind(AssertUnwindSafe(|| body(&ctx)));
+    if tracing {
+        let end = s.epoch.elapsed().as_secs_f64();
+        let bytes = accesses.iter().map(|(h, _)| h.bytes()).sum();
+        s.trace.lock().unwrap().push(TraceEvent {
+            kind: task.kind,
+            worker,
+            node: MemoryNode::Host,
+            start,
+            end,
+            flops: task.flops,
+            bytes,
+        });
+    }
+    let err = match res {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(p) => {
+            let message = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic payload".into());
+            Some(Error::TaskPanicked { task: task.kind, message })
+        }
+    };
+    if let Some(e) = err {
+        task.poisoned.store(true, Ordering::Relaxed);
+        seq.fail(e);
+    }
+}
+
+pub(crate) struct SeqInner {
+    error: Mutex<Option<Error>>,
+    failed: AtomicBool,
+    outstanding: AtomicUsize,
+    done_mx: Mutex<()>,
+    done_cv: Condvar,
+}
+
+impl SeqInner {
+    fn fail(&self, e: Error) {
+        let mut g = self.error.lock().unwrap();
+        if g.is_none() {
+            *g = Some(e);
+        }
+        self.failed.store(true, Ordering::Release);
+    }
+}
+
+/// A stream of submitted tasks with one error status: the unit of waiting.
+///
+/// Dropping a sequence waits for its tasks, so borrowed data captured by tasks through
+/// handles stays alive, and no task outlives the call that submitted it.
+pub struct Sequence {
+    pub(crate) rt: RuntimeRef,
+    pub(crate) inner: Arc<SeqInner>,
+}
+
+impl Sequence {
+    /// Starts building a task of the given kind (a short static name such as "gemm").
+    pub fn task(&self, kind: &'static str) -> TaskBuilder<'_> {
+        TaskBuilder::new(self, kind)
+    }
+
+    /// Waits until every task submitted so far has finished or been skipped; returns the
+    /// first error, if any (it stays recorded: waiting again returns it again).
+    pub fn wait(&self) -> Result<()> {
+        let s = &self.inner;
+        if s.outstanding.load(Ordering::Acquire) != 0 {
+            let mut g = s.done_mx.lock().unwrap();
+            while s.outstanding.load(Ordering::Acquire) != 0 {
+                g = s.done_cv.wait(g).unwrap();
+            }
+        }
+        match &*s.error.lock().unwrap() {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until every task submitted so far that writes `h` has finished, so that the
+    /// caller can read it (the other tasks go on).
+    pub fn wait_for<D: Send + Sync + 'static>(&self, h: &Handle<D>) -> Result<()> {
+        let side = Sequence { rt: self.rt.clone(), inner: new_seq_inner() };
+        let mut t = side.task("wait_for");
+        let _r = t.read(h);
+        t.submit(|_| Ok(()))?;
+        side.wait()?;
+        self.status()
+    }
+
+    /// The first error recorded so far, without waiting.
+    pub fn status(&self) -> Result<()> {
+        match &*self.inner.error.lock().unwrap() {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Records an error from the submitting thread (e.g. a failed check between two waves
+    /// of submission); tasks not yet started are then skipped.
+    pub fn fail(&self, e: Error) {
+        self.inner.fail(e)
+    }
+}
+
+fn new_seq_inner() -> Arc<SeqInner> {
+    Arc::new(SeqInner {
+        error: Mutex::new(None),
+        failed: AtomicBool::new(false),
+        outstanding: AtomicUsize::new(0),
+        done_mx: Mutex::new(()),
+        done_cv: Condvar::new(),
+    })
+}
+
+impl Drop for Sequence {
+    fn drop(&mut self) {
+        let _ = self.wait();
+    }
+}

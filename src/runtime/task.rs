@@ -1,0 +1,259 @@
+//! Tasks: the builder algorithms use to declare accesses, the typed access tokens a task
+//! body uses to reach its data, and the graph node the scheduler runs.
+
+use super::data::{Access, AnyHandle, Handle, MemoryNode};
+use super::{SeqInner, Sequence};
+use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub(crate) type Body = Box<dyn FnOnce(&TaskContext) -> Result<()> + Send>;
+
+pub(crate) struct NodeState {
+    pub(crate) done: bool,
+    pub(crate) succs: Vec<Arc<TaskNode>>,
+}
+
+/// A task in the graph.
+pub(crate) struct TaskNode {
+    pub(crate) id: u64,
+    pub(crate) kind: &'static str,
+    pub(crate) priority: i64,
+    pub(crate) flops: f64,
+    /// Unfinished predecessors, plus one while the task is being submitted.
+    pub(crate) pending: AtomicUsize,
+    pub(crate) state: Mutex<NodeState>,
+    pub(crate) body: Mutex<Option<Body>>,
+    pub(crate) seq: Arc<SeqInner>,
+    /// A predecessor failed or was skipped: this task must not run.
+    pub(crate) poisoned: AtomicBool,
+    /// Cleared when the task finishes, so that finished tasks kept as "last writer" by
+    /// handles do not keep other handles alive.
+    pub(crate) accesses: Mutex<Vec<(Arc<dyn AnyHandle>, Access)>>,
+}
+
+impl TaskNode {
+    pub(crate) fn is_done(&self) -> bool {
+        self.state.lock().unwrap().done
+    }
+}
+
+static NEXT_TASK: AtomicU64 = AtomicU64::new(1);
+
+/// What a running task knows about itself; needed to open its access tokens.
+pub struct TaskContext {
+    pub(crate) task: u64,
+    /// Index of the worker running the task.
+    pub worker: usize,
+    /// The memory node the task runs on.
+    pub node: MemoryNode,
+}
+
+/// Read access to a handle's data inside the task it was declared for.
+pub struct ReadToken<D> {
+    h: Handle<D>,
+    task: u64,
+}
+
+/// Write (or read-write) access to a handle's data inside the task it was declared for.
+pub struct WriteToken<D> {
+    h: Handle<D>,
+    task: u64,
+}
+
+impl<D> ReadToken<D> {
+    /// The data. Panics (caught by the runtime and reported as an error) if called from
+    /// another task than the one the token was declared for.
+    pub fn get<'a>(&'a self, ctx: &'a TaskContext) -> &'a D {
+        assert_eq!(ctx.task, self.task, "access token used outside of its task");
+        // SAFETY: the token's task is running (ctx proves it), and dependency inference
+        // guarantees that no task writing this handle runs concurrently with it.
+        unsafe { &*self.h.inner.data.get() }
+    }
+}
+
+impl<D> WriteToken<D> {
+    /// The data, mutably. Panics (caught and reported) if called from another task than
+    /// the one the token was declared for.
+    pub fn get_mut<'a>(&'a mut self, ctx: &'a TaskContext) -> &'a mut D {
+        assert_eq!(ctx.task, self.task, "access token used outside of its task");
+        // SAFETY: the token's task is running, and dependency inference guarantees that no
+        // other task touching this handle runs concurrently with a writer. The token is
+        // borrowed mutably, so its task cannot alias the reference either; a task cannot
+        // hold two tokens for one handle with a write among them (checked at submission).
+        unsafe { &mut *self.h.inner.data.get() }
+    }
+}
+
+/// Builds one task: declare the accesses (each returns a token for the body), set the
+/// priority and cost, then [`TaskBuilder::submit`] the body.
+///
+/// ```
+/// use tessera::runtime::{Handle, Runtime, RuntimeConfig};
+/// let rt = Runtime::new(RuntimeConfig::with_workers(2));
+/// let x = Handle::new(1.0f64, 8);
+/// let y = Handle::new(0.0f64, 8);
+/// let seq = rt.sequence();
+/// let mut t = seq.task("axpy");
+/// let rx = t.read(&x);
+/// let mut wy = t.read_write(&y);
+/// t.submit(move |ctx| {
+///     *wy.get_mut(ctx) += 2.0 * rx.get(ctx);
+///     Ok(())
+/// }).unwrap();
+/// seq.wait().unwrap();
+/// ```
+pub struct TaskBuilder<'s> {
+    seq: &'s Sequence,
+    id: u64,
+    kind: &'static str,
+    priority: i64,
+    flops: f64,
+    rank: usize,
+    accesses: Vec<(Arc<dyn AnyHandle>, Access)>,
+    conflict: Option<String>,
+}
+
+impl<'s> TaskBuilder<'s> {
+    pub(crate) fn new(seq: &'s Sequence, kind: &'static str) -> Self {
+        TaskBuilder {
+            seq,
+            id: NEXT_TASK.fetch_add(1, Ordering::Relaxed),
+            kind,
+            priority: 0,
+            flops: 0.0,
+            rank: seq.rt.rank(),
+            accesses: Vec::with_capacity(4),
+            conflict: None,
+        }
+    }
+
+    /// Scheduling priority: among ready tasks, higher runs first (critical path first).
+    pub fn priority(mut self, p: i64) -> Self {
+        self.priority = p;
+        self
+    }
+
+    /// Flop estimate (feeds traces and cost models).
+    pub fn flops(mut self, f: f64) -> Self {
+        self.flops = f;
+        self
+    }
+
+    /// The rank that executes the task (the owner of the data it writes). With one process
+    /// every task runs on rank 0.
+    pub fn on_rank(mut self, rank: usize) -> Self {
+        self.rank = rank;
+        self
+    }
+
+    fn add<D: Send + Sync + 'static>(&mut self, h: &Handle<D>, mode: Access) {
+        let id = h.inner.id;
+        for (other, m) in &self.accesses {
+            if other.id() == id && (mode.writes() || m.writes()) {
+                self.conflict = Some(format!(
+                    "task '{}' declares handle {id} twice with a write among the accesses ({m:?}, {mode:?})",
+                    self.kind
+                ));
+            }
+        }
+        self.accesses.push((h.inner.clone() as Arc<dyn AnyHandle>, mode));
+    }
+
+    /// Declares a read of `h`.
+    pub fn read<D: Send + Sync + 'static>(&mut self, h: &Handle<D>) -> ReadToken<D> {
+        self.add(h, Access::Read);
+        ReadToken { h: h.clone(), task: self.id }
+    }
+
+    /// Declares a read-modify-write of `h`.
+    pub fn read_write<D: Send + Sync + 'static>(&mut self, h: &Handle<D>) -> WriteToken<D> {
+        self.add(h, Access::ReadWrite);
+        WriteToken { h: h.clone(), task: self.id }
+    }
+
+    /// Declares that `h` is overwritten without being read.
+    pub fn write<D: Send + Sync + 'static>(&mut self, h: &Handle<D>) -> WriteToken<D> {
+        self.add(h, Access::Write);
+        WriteToken { h: h.clone(), task: self.id }
+    }
+
+    /// Submits the task with its CPU implementation. Returns an error (and submits
+    /// nothing) if the declared accesses conflict, or if the task belongs to another rank
+    /// than any this runtime has.
+    pub fn submit<F>(self, body: F) -> Result<()>
+    where
+        F: FnOnce(&TaskContext) -> Result<()> + Send + 'static,
+    {
+        if let Some(c) = self.conflict {
+            return Err(Error::Runtime(c));
+        }
+        let rt = &self.seq.rt;
+        if self.rank >= rt.nranks() {
+            return Err(Error::Runtime(format!(
+                "task '{}' is mapped to rank {} but the runtime has {} rank(s)",
+                self.kind,
+                self.rank,
+                rt.nranks()
+            )));
+        }
+        let node = Arc::new(TaskNode {
+            id: self.id,
+            kind: self.kind,
+            priority: self.priority,
+            flops: self.flops,
+            pending: AtomicUsize::new(1),
+            state: Mutex::new(NodeState { done: false, succs: Vec::new() }),
+            body: Mutex::new(Some(Box::new(body))),
+            seq: self.seq.inner.clone(),
+            poisoned: AtomicBool::new(false),
+            accesses: Mutex::new(self.accesses),
+        });
+        rt.submit_node(node);
+        Ok(())
+    }
+}
+
+/// Adds the edge `pred -> succ` unless `pred` already finished.
+#[inline]
+pub(crate) fn add_edge(pred: &Arc<TaskNode>, succ: &Arc<TaskNode>) {
+    if Arc::ptr_eq(pred, succ) {
+        return;
+    }
+    let mut st = pred.state.lock().unwrap();
+    if !st.done {
+        succ.pending.fetch_add(1, Ordering::Relaxed);
+        st.succs.push(succ.clone());
+    }
+}
+
+/// Registers `node`'s accesses in the per-handle state (sequential task flow): a read
+/// depends on the last writer; a write depends on the readers since the last write, or on
+/// the last writer if there were none.
+pub(crate) fn infer_dependencies(node: &Arc<TaskNode>) {
+    let accesses = node.accesses.lock().unwrap();
+    for (h, mode) in accesses.iter() {
+        let mut d = h.deps().lock().unwrap();
+        if mode.writes() {
+            if d.readers.is_empty() {
+                if let Some(w) = &d.last_writer {
+                    add_edge(w, node);
+                }
+            } else {
+                for r in d.readers.drain(..) {
+                    add_edge(&r, node);
+                }
+            }
+            d.last_writer = Some(node.clone());
+        } else {
+            if let Some(w) = &d.last_writer {
+                add_edge(w, node);
+            }
+            // Drop finished readers so the list stays short under many reads.
+            if d.readers.len() >= 16 {
+                d.readers.retain(|r| !r.is_done());
+            }
+            d.readers.push(node.clone());
+        }
+    }
+}

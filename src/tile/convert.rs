@@ -1,0 +1,153 @@
+//! Conversion between LAPACK column-major layout and tiles, and tile-wise copies. Every
+//! copy runs as runtime tasks (one per tile, in parallel on the workers), ordered after the
+//! tasks already submitted on the same tiles.
+
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
+use super::{BlockCyclic2D, Tile, TileMatrix};
+use crate::error::{Error, Result};
+use crate::runtime::{Runtime, Sequence};
+use faer::{MatMut, MatRef};
+use std::sync::Arc;
+use tessera_kernels::Scalar;
+
+/// A borrowed strided matrix smuggled into tasks that the submitting call waits for.
+#[derive(Clone, Copy)]
+struct RawView<T> {
+    ptr: *mut T,
+    rs: isize,
+    cs: isize,
+}
+// SAFETY: a RawView is only dereferenced by tasks of a sequence that the creating call
+// waits for before the borrow it came from ends; tasks touch disjoint regions.
+unsafe impl<T: Send> Send for RawView<T> {}
+
+impl<T: Scalar> TileMatrix<T> {
+    /// Copies a column-major matrix (any strides) into a new single-process tile matrix;
+    /// the copy runs in parallel on the runtime's workers.
+    pub fn from_col_major(rt: &Runtime, a: MatRef<'_, T>, mb: usize, nb: usize) -> Result<Self> {
+        Self::check_tile_size(mb, nb)?;
+        let out = Self::from_fn_tiles(a.nrows(), a.ncols(), mb, nb, Arc::new(BlockCyclic2D::single()), |_, _, t| t);
+        let src = RawView { ptr: a.as_ptr() as *mut T, rs: a.row_stride(), cs: a.col_stride() };
+        let seq = rt.sequence();
+        for j in 0..out.nt() {
+            for i in 0..out.mt() {
+                let mut t = seq.task("tile_in").priority(i64::MAX / 4);
+                let mut w = t.write(out.tile(i, j));
+                let (r0, c0) = (i * mb, j * nb);
+                t.submit(move |ctx| {
+                    let tile = w.get_mut(ctx);
+                    let s = src;
+                    // SAFETY: the source outlives the sequence (waited below) and is only read.
+                    let v = unsafe {
+                        MatRef::from_raw_parts(s.ptr.offset(r0 as isize * s.rs + c0 as isize * s.cs) as *const T, tile.m, tile.n, s.rs, s.cs)
+                    };
+                    tile.as_mut().copy_from(v);
+                    Ok(())
+                })?;
+            }
+        }
+        seq.wait()?;
+        Ok(out)
+    }
+
+    /// Copies the view into a column-major matrix of the same shape, in parallel on the
+    /// runtime's workers, after the tasks already submitted on its tiles.
+    pub fn to_col_major(&self, rt: &Runtime, dst: MatMut<'_, T>) -> Result<()> {
+        let (m, n) = (self.m(), self.n());
+        if dst.nrows() != m || dst.ncols() != n {
+            return Err(Error::invalid(
+                0,
+                format!("destination is {} x {}, the tile matrix {m} x {n}", dst.nrows(), dst.ncols()),
+            ));
+        }
+        let d = RawView { ptr: dst.as_ptr() as *mut T, rs: dst.row_stride(), cs: dst.col_stride() };
+        let (mb, nb) = (self.mb(), self.nb());
+        let seq = rt.sequence();
+        for j in 0..self.nt() {
+            for i in 0..self.mt() {
+                let mut t = seq.task("tile_out").priority(i64::MAX / 4);
+                let r = t.read(self.tile(i, j));
+                let (r0, c0) = (i * mb, j * nb);
+                t.submit(move |ctx| {
+                    let tile = r.get(ctx);
+                    let d = d;
+                    // SAFETY: each task writes its own disjoint block of `dst`, which outlives
+                    // the sequence (waited below).
+                    let mut v = unsafe { MatMut::from_raw_parts_mut(d.ptr.offset(r0 as isize * d.rs + c0 as isize * d.cs), tile.m, tile.n, d.rs, d.cs) };
+                    v.copy_from(tile.as_ref());
+                    Ok(())
+                })?;
+            }
+        }
+        seq.wait()
+    }
+
+    /// A copy of the view into a new column-major `faer::Mat`.
+    pub fn to_mat(&self, rt: &Runtime) -> Result<faer::Mat<T>> {
+        let mut a = faer::Mat::zeros(self.m(), self.n());
+        self.to_col_major(rt, a.as_mut())?;
+        Ok(a)
+    }
+
+    /// A deep copy of the view (same tile size, same distribution), made by tasks.
+    pub fn duplicate(&self, rt: &Runtime) -> Result<Self> {
+        let out = Self::from_fn_tiles(self.m(), self.n(), self.mb(), self.nb(), self.distribution().clone(), |_, _, t| t);
+        let seq = rt.sequence();
+        copy_overlap_async(&seq, self, &out)?;
+        seq.wait()?;
+        Ok(out)
+    }
+
+    /// The conjugate transpose `A^H` as a new matrix (tile `(j, i)` = tile `(i, j)`^H).
+    pub fn conj_transpose(&self, rt: &Runtime) -> Result<Self> {
+        if self.mb() != self.nb() {
+            return Err(Error::invalid(0, "conj_transpose needs square tiles"));
+        }
+        let out = Self::from_fn_tiles(self.n(), self.m(), self.nb(), self.mb(), Arc::new(BlockCyclic2D::single()), |_, _, t| t);
+        let seq = rt.sequence();
+        for j in 0..self.nt() {
+            for i in 0..self.mt() {
+                let mut t = seq.task("transpose").on_rank(out.owner(j, i));
+                let r = t.read(self.tile(i, j));
+                let mut w = t.write(out.tile(j, i));
+                t.submit(move |ctx| {
+                    let s = r.get(ctx);
+                    let d = w.get_mut(ctx);
+                    let mut dv = d.as_mut();
+                    for c in 0..s.n {
+                        for rr in 0..s.m {
+                            *dv.as_mut().get_mut(c, rr) = Scalar::conj(*s.as_ref().get(rr, c));
+                        }
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        seq.wait()?;
+        Ok(out)
+    }
+}
+
+/// Submits copies of the overlapping top-left part of `src` into `dst` (same tile size):
+/// tile `(i, j)` of both, over the rows and columns both have.
+pub fn copy_overlap_async<T: Scalar>(seq: &Sequence, src: &TileMatrix<T>, dst: &TileMatrix<T>) -> Result<()> {
+    if src.mb() != dst.mb() || src.nb() != dst.nb() {
+        return Err(Error::invalid(0, "tile copy: the two matrices must have the same tile size"));
+    }
+    for j in 0..src.nt().min(dst.nt()) {
+        for i in 0..src.mt().min(dst.mt()) {
+            let r = src.tile_rows(i).min(dst.tile_rows(i));
+            let c = src.tile_cols(j).min(dst.tile_cols(j));
+            let mut t = seq.task("lacpy").on_rank(dst.owner(i, j));
+            let rs = t.read(src.tile(i, j));
+            let mut wd = t.read_write(dst.tile(i, j));
+            t.submit(move |ctx| {
+                let s: &Tile<T> = rs.get(ctx);
+                wd.get_mut(ctx).as_mut().submatrix_mut(0, 0, r, c).copy_from(s.as_ref().submatrix(0, 0, r, c));
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! # Tile matrices
+//!
+//! A [`TileMatrix`] is an `m x n` matrix cut into `mb x nb` tiles; each tile is stored
+//! contiguously (column-major, leading dimension = its row count) and registered with the
+//! runtime as one [`Handle`]. Edge tiles are ragged when `m` or `n` is not a multiple of
+//! the tile size. A [`Distribution`] maps each tile to the rank that owns it (2D
+//! block-cyclic `P x Q`; one process is `1 x 1`), and algorithms ask the matrix who owns a
+//! tile rather than assuming.
+//!
+//! Views ([`TileMatrix::sub`]) select a rectangle of whole tiles and share the tiles.
+
+mod convert;
+mod distribution;
+
+pub use convert::copy_overlap_async;
+pub use distribution::{BlockCyclic2D, Distribution};
+
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
+use crate::error::{Error, Result};
+use crate::runtime::Handle;
+use faer::{MatMut, MatRef};
+use std::sync::Arc;
+use tessera_kernels::Scalar;
+
+/// One tile: a column-major block with leading dimension `m`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tile<T> {
+    /// Number of rows.
+    pub m: usize,
+    /// Number of columns.
+    pub n: usize,
+    /// `m * n` elements, column-major.
+    pub data: Vec<T>,
+}
+
+impl<T: Scalar> Tile<T> {
+    /// A zero tile.
+    pub fn zeros(m: usize, n: usize) -> Self {
+        Tile { m, n, data: vec![T::zero(); m * n] }
+    }
+    /// A view of the tile.
+    pub fn as_ref(&self) -> MatRef<'_, T> {
+        MatRef::from_column_major_slice(&self.data, self.m, self.n)
+    }
+    /// A mutable view of the tile.
+    pub fn as_mut(&mut self) -> MatMut<'_, T> {
+        MatMut::from_column_major_slice_mut(&mut self.data, self.m, self.n)
+    }
+}
+
+/// The handle type of a tile.
+pub type TileHandle<T> = Handle<Tile<T>>;
+
+struct Storage<T: Scalar> {
+    m: usize,
+    n: usize,
+    mb: usize,
+    nb: usize,
+    mt: usize,
+    nt: usize,
+    /// Column-major grid of tile handles.
+    tiles: Vec<TileHandle<T>>,
+    dist: Arc<dyn Distribution>,
+}
+
+/// A tiled matrix (or a tile-aligned view of one).
+///
+/// ```
+/// use tessera::tile::TileMatrix;
+/// let a = TileMatrix::<f64>::zeros(1000, 700, 256, 256);
+/// assert_eq!((a.mt(), a.nt()), (4, 3));
+/// assert_eq!(a.tile_rows(3), 1000 - 3 * 256); // ragged edge
+/// let v = a.sub(1, 1, 3, 2);
+/// assert_eq!((v.m(), v.n()), (1000 - 256, 700 - 256));
+/// ```
+pub struct TileMatrix<T: Scalar> {
+    st: Arc<Storage<T>>,
+    /// View offset and extent, in tiles.
+    i0: usize,
+    j0: usize,
+    mt: usize,
+    nt: usize,
+}
+
+impl<T: Scalar> Clone for TileMatrix<T> {
+    /// Another view of the same tiles (not a copy of the data: see [`TileMatrix::duplicate`]).
+    fn clone(&self) -> Self {
+        TileMatrix { st: self.st.clone(), i0: self.i0, j0: self.j0, mt: self.mt, nt: self.nt }
+    }
+}
+
+impl<T: Scalar> std::fmt::Debug for TileMatrix<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "TileMatrix<{}>({} x {}, tiles {} x {}, {} x {} tiles)",
+            T::DTYPE.name(),
+            self.m(),
+            self.n(),
+            self.st.mb,
+            self.st.nb,
+            self.mt,
+            self.nt
+        )
+    }
+}
+
+impl<T: Scalar> TileMatrix<T> {
+    /// A zero matrix on one process.
+    pub fn zeros(m: usize, n: usize, mb: usize, nb: usize) -> Self {
+        Self::from_fn_tiles(m, n, mb, nb, Arc::new(BlockCyclic2D::single()), |_, _, t| t)
+    }
+
+    /// Checks the tile sizes.
+    pub fn check_tile_size(mb: usize, nb: usize) -> Result<()> {
+        if mb == 0 || nb == 0 {
+            return Err(Error::invalid(0, format!("tile size must be positive (got {mb} x {nb})")));
+        }
+        Ok(())
+    }
+
+    /// Builds a matrix whose tile `(i, j)` is produced by `f(i, j, zero_tile)`, with the
+    /// given distribution.
+    pub fn from_fn_tiles(
+        m: usize,
+        n: usize,
+        mb: usize,
+        nb: usize,
+        dist: Arc<dyn Distribution>,
+        mut f: impl FnMut(usize, usize, Tile<T>) -> Tile<T>,
+    ) -> Self {
+        let mb = mb.max(1);
+        let nb = nb.max(1);
+        let mt = m.div_ceil(mb);
+        let nt = n.div_ceil(nb);
+        let mut tiles = Vec::with_capacity(mt * nt);
+        for j in 0..nt {
+            for i in 0..mt {
+                let (r, c) = ((m - i * mb).min(mb), (n - j * nb).min(nb));
+                let t = f(i, j, Tile::zeros(r, c));
+                let bytes = t.data.len() * std::mem::size_of::<T>();
+                tiles.push(Handle::new(t, bytes));
+            }
+        }
+        TileMatrix { st: Arc::new(Storage { m, n, mb, nb, mt, nt, tiles, dist }), i0: 0, j0: 0, mt, nt }
+    }
+
+    /// Rows of the view.
+    pub fn m(&self) -> usize {
+        if self.mt == 0 {
+            0
+        } else {
+            (self.st.m - self.i0 * self.st.mb).min(self.mt * self.st.mb)
+        }
+    }
+    /// Columns of the view.
+    pub fn n(&self) -> usize {
+        if self.nt == 0 {
+            0
+        } else {
+            (self.st.n - self.j0 * self.st.nb).min(self.nt * self.st.nb)
+        }
+    }
+    /// Tile rows (`mb`).
+    pub fn mb(&self) -> usize {
+        self.st.mb
+    }
+    /// Tile columns (`nb`).
+    pub fn nb(&self) -> usize {
+        self.st.nb
+    }
+    /// Number of tile rows of the view.
+    pub fn mt(&self) -> usize {
+        self.mt
+    }
+    /// Number of tile columns of the view.
+    pub fn nt(&self) -> usize {
+        self.nt
+    }
+    /// Rows of tile row `i` of the view.
+    pub fn tile_rows(&self, i: usize) -> usize {
+        let gi = self.i0 + i;
+        (self.st.m - gi * self.st.mb).min(self.st.mb)
+    }
+    /// Columns of tile column `j` of the view.
+    pub fn tile_cols(&self, j: usize) -> usize {
+        let gj = self.j0 + j;
+        (self.st.n - gj * self.st.nb).min(self.st.nb)
+    }
+    /// The handle of tile `(i, j)` of the view.
+    pub fn tile(&self, i: usize, j: usize) -> &TileHandle<T> {
+        debug_assert!(i < self.mt && j < self.nt);
+        &self.st.tiles[(self.j0 + j) * self.st.mt + self.i0 + i]
+    }
+    /// The rank that owns tile `(i, j)` of the view.
+    pub fn owner(&self, i: usize, j: usize) -> usize {
+        self.st.dist.owner(self.i0 + i, self.j0 + j)
+    }
+    /// The distribution.
+    pub fn distribution(&self) -> &Arc<dyn Distribution> {
+        &self.st.dist
+    }
+
+    /// The view of tile rows `i..i+mt` and tile columns `j..j+nt` (sharing the tiles).
+    /// Panics if the rectangle does not fit.
+    pub fn sub(&self, i: usize, j: usize, mt: usize, nt: usize) -> TileMatrix<T> {
+        assert!(i + mt <= self.mt && j + nt <= self.nt, "sub-view out of range");
+        TileMatrix { st: self.st.clone(), i0: self.i0 + i, j0: self.j0 + j, mt, nt }
+    }
+
+    /// True when every tile, ragged edges apart, is `mb x nb` and the view starts at the
+    /// matrix origin or on tile boundaries (always true: views are tile-aligned).
+    pub fn is_square_tiled(&self) -> bool {
+        self.st.mb == self.st.nb
+    }
+
+    /// The global row offset of the view inside the full matrix.
+    pub fn row_offset(&self) -> usize {
+        self.i0 * self.st.mb
+    }
+
+    /// The global column offset of the view inside the full matrix.
+    pub fn col_offset(&self) -> usize {
+        self.j0 * self.st.nb
+    }
+}

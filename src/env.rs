@@ -4,6 +4,7 @@
 //! | variable | overrides |
 //! |---|---|
 //! | `TESSERA_NB` | the automatic tile size ([`crate::dense::auto_tile_size`]) |
+//! | `TESSERA_KERNELS` | the tile-kernel backend of the `tessera` command (`faer` or `blas`, see `--kernels`) |
 //! | `TESSERA_TRACE` | [`crate::runtime::RuntimeConfig::trace`] (any value but `0` turns tracing on) |
 
 use std::sync::OnceLock;
@@ -22,11 +23,19 @@ fn read(name: &'static str, cell: &'static OnceLock<Option<String>>) -> Option<&
 /// The tile size forced by `TESSERA_NB`, if set to a positive integer.
 pub fn tile_size_override() -> Option<usize> {
     static C: OnceLock<Option<String>> = OnceLock::new();
-    read("TESSERA_NB", &C).and_then(|v| v.parse().ok()).filter(|&n: &usize| n > 0)
+    read("TESSERA_NB", &C)
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
 }
 
 /// Whether `TESSERA_TRACE` asks for tracing.
 pub fn trace_requested() -> bool {
     static C: OnceLock<Option<String>> = OnceLock::new();
     read("TESSERA_TRACE", &C).is_some_and(|v| v != "0")
+}
+
+/// The tile-kernel backend named by `TESSERA_KERNELS` (`faer` or `blas`), if set.
+pub fn kernels_override() -> Option<&'static str> {
+    static C: OnceLock<Option<String>> = OnceLock::new();
+    read("TESSERA_KERNELS", &C)
 }

@@ -72,7 +72,10 @@ impl Error {
     }
 
     pub(crate) fn invalid(position: i32, message: impl Into<String>) -> Self {
-        Error::InvalidArgument { position, message: message.into() }
+        Error::InvalidArgument {
+            position,
+            message: message.into(),
+        }
     }
 }
 

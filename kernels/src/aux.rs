@@ -1,7 +1,7 @@
 //! Auxiliary tile kernels: copies, fills, norms, finiteness checks.
 
-use faer::prelude::ReborrowMut;
 use crate::{Norm, Scalar, Uplo};
+use faer::prelude::ReborrowMut;
 use faer::{MatMut, MatRef};
 
 /// Copies `a` into `b` (LAPACK `xLACPY`): the whole matrix (`uplo = None`) or one triangle.

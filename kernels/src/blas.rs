@@ -1,10 +1,10 @@
 //! Level-3 BLAS on single tiles: gemm, trsm, syrk, herk (sequential, on faer).
 
-use faer::prelude::{Reborrow, ReborrowMut};
 use crate::{Diag, Op, Scalar, Side, Uplo};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::matmul::{matmul, matmul_with_conj};
 use faer::linalg::triangular_solve as ts;
+use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Conj, MatMut, MatRef, Par};
 
 /// Applies `op` to a view: the transposed view for `Trans`/`ConjTrans`, and whether the
@@ -53,12 +53,15 @@ pub fn gemm<T: Scalar>(
     beta: T,
     c: MatMut<'_, T>,
 ) {
+    let mut c = c;
+    if crate::sysblas::gemm(transa, transb, alpha, a, b, beta, c.rb_mut()) {
+        return;
+    }
     let (a, ca) = opv(transa, a);
     let (b, cb) = opv(transb, b);
     debug_assert_eq!(a.nrows(), c.nrows());
     debug_assert_eq!(b.ncols(), c.ncols());
     debug_assert_eq!(a.ncols(), b.nrows());
-    let mut c = c;
     let accum = if beta == T::zero() {
         Accum::Replace
     } else {
@@ -90,6 +93,9 @@ pub fn trsm<T: Scalar>(
     b: MatMut<'_, T>,
 ) {
     let mut b = b;
+    if crate::sysblas::trsm(side, uplo, trans, diag, alpha, a, b.rb_mut()) {
+        return;
+    }
     scale(alpha, b.rb_mut());
     // Reduce everything to a left solve `M Y = C` with M lower or upper.
     // Right side: X op(A) = B  <=>  op(A)^T X^T = B^T.
@@ -114,10 +120,18 @@ pub fn trsm<T: Scalar>(
         return;
     }
     match (lower, diag) {
-        (true, Diag::NonUnit) => ts::solve_lower_triangular_in_place_with_conj(m, conj, rhs, Par::Seq),
-        (true, Diag::Unit) => ts::solve_unit_lower_triangular_in_place_with_conj(m, conj, rhs, Par::Seq),
-        (false, Diag::NonUnit) => ts::solve_upper_triangular_in_place_with_conj(m, conj, rhs, Par::Seq),
-        (false, Diag::Unit) => ts::solve_unit_upper_triangular_in_place_with_conj(m, conj, rhs, Par::Seq),
+        (true, Diag::NonUnit) => {
+            ts::solve_lower_triangular_in_place_with_conj(m, conj, rhs, Par::Seq)
+        }
+        (true, Diag::Unit) => {
+            ts::solve_unit_lower_triangular_in_place_with_conj(m, conj, rhs, Par::Seq)
+        }
+        (false, Diag::NonUnit) => {
+            ts::solve_upper_triangular_in_place_with_conj(m, conj, rhs, Par::Seq)
+        }
+        (false, Diag::Unit) => {
+            ts::solve_unit_upper_triangular_in_place_with_conj(m, conj, rhs, Par::Seq)
+        }
     }
 }
 
@@ -144,7 +158,11 @@ pub fn trmm<T: Scalar>(
         (false, Diag::Unit) => BlockStructure::UnitTriangularUpper,
     };
     let (m, conj) = opv(trans, a);
-    let st = if trans == Op::NoTrans { st } else { st.transpose() };
+    let st = if trans == Op::NoTrans {
+        st
+    } else {
+        st.transpose()
+    };
     match side {
         Side::Left => triangular::matmul_with_conj(
             b.rb_mut(),
@@ -175,15 +193,34 @@ pub fn trmm<T: Scalar>(
     }
 }
 
-fn rank_k<T: Scalar>(uplo: Uplo, trans: Op, herm: bool, alpha: T, a: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) {
+fn rank_k<T: Scalar>(
+    uplo: Uplo,
+    trans: Op,
+    herm: bool,
+    alpha: T,
+    a: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) {
     let mut c = c;
+    if crate::sysblas::rank_k(uplo, trans, herm, alpha, a, beta, c.rb_mut()) {
+        return;
+    }
     // Only the `uplo` triangle of C is referenced and updated.
     let n = c.nrows();
     for j in 0..n {
-        let (lo, hi) = if uplo == Uplo::Lower { (j, n) } else { (0, j + 1) };
+        let (lo, hi) = if uplo == Uplo::Lower {
+            (j, n)
+        } else {
+            (0, j + 1)
+        };
         for i in lo..hi {
             let x = c.rb_mut().get_mut(i, j);
-            *x = if beta == T::zero() { T::zero() } else { *x * beta };
+            *x = if beta == T::zero() {
+                T::zero()
+            } else {
+                *x * beta
+            };
         }
         if herm {
             // The diagonal of a Hermitian matrix is real.
@@ -191,17 +228,32 @@ fn rank_k<T: Scalar>(uplo: Uplo, trans: Op, herm: bool, alpha: T, a: MatRef<'_, 
             *x = T::from_f64(x.re());
         }
     }
-    let k = if trans == Op::NoTrans { a.ncols() } else { a.nrows() };
+    let k = if trans == Op::NoTrans {
+        a.ncols()
+    } else {
+        a.nrows()
+    };
     if n == 0 || k == 0 || alpha == T::zero() {
         return;
     }
     // C += alpha X Y with X = op(A), Y = X^H (herk) or X^T (syrk).
     let (x, cx) = match trans {
         Op::NoTrans => (a, Conj::No),
-        Op::Trans | Op::ConjTrans => (a.transpose(), if trans == Op::ConjTrans { Conj::Yes } else { Conj::No }),
+        Op::Trans | Op::ConjTrans => (
+            a.transpose(),
+            if trans == Op::ConjTrans {
+                Conj::Yes
+            } else {
+                Conj::No
+            },
+        ),
     };
     let cy = if herm { cx.compose(Conj::Yes) } else { cx };
-    let st = if uplo == Uplo::Lower { BlockStructure::TriangularLower } else { BlockStructure::TriangularUpper };
+    let st = if uplo == Uplo::Lower {
+        BlockStructure::TriangularLower
+    } else {
+        BlockStructure::TriangularUpper
+    };
     triangular::matmul_with_conj(
         c,
         st,
@@ -219,14 +271,44 @@ fn rank_k<T: Scalar>(uplo: Uplo, trans: Op, herm: bool, alpha: T, a: MatRef<'_, 
 
 /// `C = alpha op(A) op(A)^H + beta C` on the `uplo` triangle of Hermitian `C`, with real
 /// `alpha`, `beta` (BLAS `xHERK`; `trans` is `NoTrans` or `ConjTrans`).
-pub fn herk<T: Scalar>(uplo: Uplo, trans: Op, alpha: f64, a: MatRef<'_, T>, beta: f64, c: MatMut<'_, T>) {
-    let trans = if trans == Op::Trans { Op::ConjTrans } else { trans };
-    rank_k(uplo, trans, true, T::from_f64(alpha), a, T::from_f64(beta), c)
+pub fn herk<T: Scalar>(
+    uplo: Uplo,
+    trans: Op,
+    alpha: f64,
+    a: MatRef<'_, T>,
+    beta: f64,
+    c: MatMut<'_, T>,
+) {
+    let trans = if trans == Op::Trans {
+        Op::ConjTrans
+    } else {
+        trans
+    };
+    rank_k(
+        uplo,
+        trans,
+        true,
+        T::from_f64(alpha),
+        a,
+        T::from_f64(beta),
+        c,
+    )
 }
 
 /// `C = alpha op(A) op(A)^T + beta C` on the `uplo` triangle of symmetric `C`
 /// (BLAS `xSYRK`; `trans` is `NoTrans` or `Trans`).
-pub fn syrk<T: Scalar>(uplo: Uplo, trans: Op, alpha: T, a: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) {
-    let trans = if trans == Op::ConjTrans { Op::Trans } else { trans };
+pub fn syrk<T: Scalar>(
+    uplo: Uplo,
+    trans: Op,
+    alpha: T,
+    a: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) {
+    let trans = if trans == Op::ConjTrans {
+        Op::Trans
+    } else {
+        trans
+    };
     rank_k(uplo, trans, false, alpha, a, beta, c)
 }

@@ -1,7 +1,6 @@
 //! LAPACK-level kernels on one tile or on one column of tiles: Cholesky, the LU panel with
 //! partial pivoting, row interchanges, Householder QR with block reflectors.
 
-use faer::prelude::{Reborrow, ReborrowMut};
 use crate::blas::{gemm, trsm};
 use crate::{Diag, Op, Scalar, Side, Uplo};
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -10,6 +9,7 @@ use faer::linalg::matmul::matmul_with_conj;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::qr::no_pivoting::factor::{qr_in_place, qr_in_place_scratch};
 use faer::linalg::triangular_solve as ts;
+use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Conj, Mat, MatMut, MatRef, Par};
 
 /// Cholesky factorization of a Hermitian positive definite tile in place (LAPACK `xPOTRF`):
@@ -24,12 +24,26 @@ pub fn potrf<T: Scalar>(uplo: Uplo, a: MatMut<'_, T>) -> Result<(), usize> {
     }
     // Upper: B = A^T = conj(A) is Hermitian positive definite and its lower triangle is
     // stored in A's upper triangle; B = L L^H gives A = (L^T)^H L^T, so U = L^T in place.
-    let a = if uplo == Uplo::Lower { a } else { a.transpose_mut() };
+    let a = if uplo == Uplo::Lower {
+        a
+    } else {
+        a.transpose_mut()
+    };
     // faer returns NonPositivePivot for a non-positive or NaN pivot; a NaN anywhere below
     // would otherwise go unnoticed, so the diagonal of L is checked for finiteness too.
-    let mut mem = MemBuffer::new(cholesky_in_place_scratch::<T>(n, Par::Seq, Default::default()));
+    let mut mem = MemBuffer::new(cholesky_in_place_scratch::<T>(
+        n,
+        Par::Seq,
+        Default::default(),
+    ));
     let mut a = a;
-    match cholesky_in_place(a.rb_mut(), Default::default(), Par::Seq, MemStack::new(&mut mem), Default::default()) {
+    match cholesky_in_place(
+        a.rb_mut(),
+        Default::default(),
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    ) {
         Ok(_) => {
             for j in 0..n {
                 if !a.rb().get(j, j).finite() {
@@ -102,7 +116,13 @@ pub fn laswp_tiles<T: Scalar>(tiles: &mut [MatMut<'_, T>], mb: usize, k0: usize,
 
 /// Unblocked right-looking LU with partial pivoting (LAPACK `xGETF2`) on a column-major
 /// buffer. Returns the first zero pivot (0-based) if any; the factorization completes.
-fn getf2<T: Scalar>(a: &mut [T], m: usize, n: usize, ld: usize, ipiv: &mut [usize]) -> Option<usize> {
+fn getf2<T: Scalar>(
+    a: &mut [T],
+    m: usize,
+    n: usize,
+    ld: usize,
+    ipiv: &mut [usize],
+) -> Option<usize> {
     let mut info = None;
     for j in 0..m.min(n) {
         let col = &a[j * ld..j * ld + m];
@@ -156,7 +176,13 @@ fn getf2<T: Scalar>(a: &mut [T], m: usize, n: usize, ld: usize, ipiv: &mut [usiz
 /// column-major `m x n` buffer with leading dimension `ld`; the pivot search at each column
 /// runs over all `m` rows. `ipiv[j]` receives the (0-based) row swapped with row `j`.
 /// Returns the first exactly-zero pivot (0-based); the factorization is completed anyway.
-pub fn getrf_panel<T: Scalar>(a: &mut [T], m: usize, n: usize, ld: usize, ipiv: &mut [usize]) -> Option<usize> {
+pub fn getrf_panel<T: Scalar>(
+    a: &mut [T],
+    m: usize,
+    n: usize,
+    ld: usize,
+    ipiv: &mut [usize],
+) -> Option<usize> {
     let k = m.min(n);
     if k == 0 {
         return None;
@@ -171,18 +197,44 @@ pub fn getrf_panel<T: Scalar>(a: &mut [T], m: usize, n: usize, ld: usize, ipiv: 
     let info1 = getrf_panel(left, m, n1, ld, &mut ipiv[..n1]);
     // Apply its interchanges to [A12; A22].
     {
-        let r = MatMut::from_column_major_slice_with_stride_mut(&mut right[..(n2 - 1) * ld + m], m, n2, ld);
+        let r = MatMut::from_column_major_slice_with_stride_mut(
+            &mut right[..(n2 - 1) * ld + m],
+            m,
+            n2,
+            ld,
+        );
         laswp(r, &ipiv[..n1], true);
     }
     {
         let l = MatRef::from_column_major_slice_with_stride(&left[..(n1 - 1) * ld + m], m, n1, ld);
-        let r = MatMut::from_column_major_slice_with_stride_mut(&mut right[..(n2 - 1) * ld + m], m, n2, ld);
+        let r = MatMut::from_column_major_slice_with_stride_mut(
+            &mut right[..(n2 - 1) * ld + m],
+            m,
+            n2,
+            ld,
+        );
         let (a11, a21) = l.split_at_row(n1);
         let (mut a12, a22) = r.split_at_row_mut(n1);
         // A12 = L11^-1 A12 ; A22 -= A21 A12
-        trsm(Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), a11.get(.., ..n1), a12.rb_mut());
+        trsm(
+            Side::Left,
+            Uplo::Lower,
+            Op::NoTrans,
+            Diag::Unit,
+            T::one(),
+            a11.get(.., ..n1),
+            a12.rb_mut(),
+        );
         if m > n1 {
-            gemm(Op::NoTrans, Op::NoTrans, -T::one(), a21, a12.rb(), T::one(), a22);
+            gemm(
+                Op::NoTrans,
+                Op::NoTrans,
+                -T::one(),
+                a21,
+                a12.rb(),
+                T::one(),
+                a22,
+            );
         }
     }
     // Factor A22 recursively.
@@ -193,7 +245,12 @@ pub fn getrf_panel<T: Scalar>(a: &mut [T], m: usize, n: usize, ld: usize, ipiv: 
             *p += n1;
         }
         // Apply the second block's interchanges to A21 (rows n1.. of the left block).
-        let l = MatMut::from_column_major_slice_with_stride_mut(&mut left[..(n1 - 1) * ld + m], m, n1, ld);
+        let l = MatMut::from_column_major_slice_with_stride_mut(
+            &mut left[..(n1 - 1) * ld + m],
+            m,
+            n1,
+            ld,
+        );
         let (_, a21) = l.split_at_row_mut(n1);
         let piv: Vec<usize> = ipiv[n1..k].iter().map(|&p| p - n1).collect();
         laswp(a21, &piv, true);
@@ -243,9 +300,25 @@ pub fn getrf_nopiv<T: Scalar>(a: MatMut<'_, T>) -> Option<usize> {
             let right = right.get_mut(j0.., ..);
             let (l11, l21) = left.split_at_row(jb);
             let (mut u12, a22) = right.split_at_row_mut(jb);
-            trsm(Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), l11, u12.rb_mut());
+            trsm(
+                Side::Left,
+                Uplo::Lower,
+                Op::NoTrans,
+                Diag::Unit,
+                T::one(),
+                l11,
+                u12.rb_mut(),
+            );
             if m > j1 {
-                gemm(Op::NoTrans, Op::NoTrans, -T::one(), l21, u12.rb(), T::one(), a22);
+                gemm(
+                    Op::NoTrans,
+                    Op::NoTrans,
+                    -T::one(),
+                    l21,
+                    u12.rb(),
+                    T::one(),
+                    a22,
+                );
             }
         }
         j0 = j1;
@@ -264,7 +337,13 @@ pub fn geqrt<T: Scalar>(a: MatMut<'_, T>, t: MatMut<'_, T>) {
         return;
     }
     debug_assert!(t.nrows() == k && t.ncols() == k);
-    let mut mem = MemBuffer::new(qr_in_place_scratch::<T>(m, n, k, Par::Seq, Default::default()));
+    let mut mem = MemBuffer::new(qr_in_place_scratch::<T>(
+        m,
+        n,
+        k,
+        Par::Seq,
+        Default::default(),
+    ));
     qr_in_place(a, t, Par::Seq, MemStack::new(&mut mem), Default::default());
 }
 
@@ -310,17 +389,40 @@ pub fn apply_block_reflector_tiles<T: Scalar>(
             Par::Seq,
         );
         if v0bot.nrows() > 0 {
-            matmul_with_conj(w.rb_mut(), Accum::Add, v0bot.transpose(), Conj::Yes, c0bot, Conj::No, T::one(), Par::Seq);
+            matmul_with_conj(
+                w.rb_mut(),
+                Accum::Add,
+                v0bot.transpose(),
+                Conj::Yes,
+                c0bot,
+                Conj::No,
+                T::one(),
+                Par::Seq,
+            );
         }
         for (vi, ci) in v[1..].iter().zip(c[1..].iter()) {
-            matmul_with_conj(w.rb_mut(), Accum::Add, vi.get(.., ..k).transpose(), Conj::Yes, ci.rb(), Conj::No, T::one(), Par::Seq);
+            matmul_with_conj(
+                w.rb_mut(),
+                Accum::Add,
+                vi.get(.., ..k).transpose(),
+                Conj::Yes,
+                ci.rb(),
+                Conj::No,
+                T::one(),
+                Par::Seq,
+            );
         }
     }
     // W = T^-1 W (apply Q) or T^-H W (apply Q^H).
     if trans == Op::NoTrans {
         ts::solve_upper_triangular_in_place_with_conj(t, Conj::No, w.rb_mut(), Par::Seq);
     } else {
-        ts::solve_lower_triangular_in_place_with_conj(t.transpose(), Conj::Yes, w.rb_mut(), Par::Seq);
+        ts::solve_lower_triangular_in_place_with_conj(
+            t.transpose(),
+            Conj::Yes,
+            w.rb_mut(),
+            Par::Seq,
+        );
     }
     // C -= V W
     {
@@ -339,11 +441,29 @@ pub fn apply_block_reflector_tiles<T: Scalar>(
             Par::Seq,
         );
         if v0bot.nrows() > 0 {
-            matmul_with_conj(c0bot, Accum::Add, v0bot, Conj::No, w.rb(), Conj::No, -T::one(), Par::Seq);
+            matmul_with_conj(
+                c0bot,
+                Accum::Add,
+                v0bot,
+                Conj::No,
+                w.rb(),
+                Conj::No,
+                -T::one(),
+                Par::Seq,
+            );
         }
     }
     for (vi, ci) in v[1..].iter().zip(c[1..].iter_mut()) {
-        matmul_with_conj(ci.rb_mut(), Accum::Add, vi.get(.., ..k), Conj::No, w.rb(), Conj::No, -T::one(), Par::Seq);
+        matmul_with_conj(
+            ci.rb_mut(),
+            Accum::Add,
+            vi.get(.., ..k),
+            Conj::No,
+            w.rb(),
+            Conj::No,
+            -T::one(),
+            Par::Seq,
+        );
     }
 }
 
@@ -382,17 +502,45 @@ pub fn apply_block_reflector_tiles_right<T: Scalar>(
             Par::Seq,
         );
         if v0bot.nrows() > 0 {
-            matmul_with_conj(w.rb_mut(), Accum::Add, c0r, Conj::No, v0bot, Conj::No, T::one(), Par::Seq);
+            matmul_with_conj(
+                w.rb_mut(),
+                Accum::Add,
+                c0r,
+                Conj::No,
+                v0bot,
+                Conj::No,
+                T::one(),
+                Par::Seq,
+            );
         }
         for (vi, ci) in v[1..].iter().zip(c[1..].iter()) {
-            matmul_with_conj(w.rb_mut(), Accum::Add, ci.rb(), Conj::No, vi.get(.., ..k), Conj::No, T::one(), Par::Seq);
+            matmul_with_conj(
+                w.rb_mut(),
+                Accum::Add,
+                ci.rb(),
+                Conj::No,
+                vi.get(.., ..k),
+                Conj::No,
+                T::one(),
+                Par::Seq,
+            );
         }
     }
     // W = W T^-1 (Q) or W T^-H (Q^H), solved on the transposed system.
     if trans == Op::NoTrans {
-        ts::solve_lower_triangular_in_place_with_conj(t.transpose(), Conj::No, w.rb_mut().transpose_mut(), Par::Seq);
+        ts::solve_lower_triangular_in_place_with_conj(
+            t.transpose(),
+            Conj::No,
+            w.rb_mut().transpose_mut(),
+            Par::Seq,
+        );
     } else {
-        ts::solve_upper_triangular_in_place_with_conj(t, Conj::Yes, w.rb_mut().transpose_mut(), Par::Seq);
+        ts::solve_upper_triangular_in_place_with_conj(
+            t,
+            Conj::Yes,
+            w.rb_mut().transpose_mut(),
+            Par::Seq,
+        );
     }
     // C -= W V^H
     {
@@ -411,10 +559,28 @@ pub fn apply_block_reflector_tiles_right<T: Scalar>(
             Par::Seq,
         );
         if v0bot.nrows() > 0 {
-            matmul_with_conj(c0r, Accum::Add, w.rb(), Conj::No, v0bot.transpose(), Conj::Yes, -T::one(), Par::Seq);
+            matmul_with_conj(
+                c0r,
+                Accum::Add,
+                w.rb(),
+                Conj::No,
+                v0bot.transpose(),
+                Conj::Yes,
+                -T::one(),
+                Par::Seq,
+            );
         }
     }
     for (vi, ci) in v[1..].iter().zip(c[1..].iter_mut()) {
-        matmul_with_conj(ci.rb_mut(), Accum::Add, w.rb(), Conj::No, vi.get(.., ..k).transpose(), Conj::Yes, -T::one(), Par::Seq);
+        matmul_with_conj(
+            ci.rb_mut(),
+            Accum::Add,
+            w.rb(),
+            Conj::No,
+            vi.get(.., ..k).transpose(),
+            Conj::Yes,
+            -T::one(),
+            Par::Seq,
+        );
     }
 }

@@ -15,12 +15,13 @@ mod aux;
 mod blas;
 mod lapack;
 mod scalar;
+pub mod sysblas;
 
 pub use aux::{find_non_finite, lacpy, laset, ssq_add, ssq_combine, tile_norm, PartialNorm};
 pub use blas::{gemm, herk, scale, syrk, trmm, trsm};
 pub use lapack::{
-    apply_block_reflector_tiles, apply_block_reflector_tiles_right, block_reflector_workspace, geqrt, getrf_nopiv, getrf_panel, laswp, laswp_tiles,
-    potrf,
+    apply_block_reflector_tiles, apply_block_reflector_tiles_right, block_reflector_workspace,
+    geqrt, getrf_nopiv, getrf_panel, laswp, laswp_tiles, potrf,
 };
 pub use num_complex::Complex;
 pub use scalar::{DType, Scalar};

@@ -46,7 +46,9 @@ impl core::str::FromStr for DType {
             "f64" | "d" => Ok(DType::F64),
             "c32" | "c" => Ok(DType::C32),
             "c64" | "z" => Ok(DType::C64),
-            _ => Err(format!("unknown dtype '{s}' (expected f64, f32, c64 or c32)")),
+            _ => Err(format!(
+                "unknown dtype '{s}' (expected f64, f32, c64 or c32)"
+            )),
         }
     }
 }
@@ -187,10 +189,30 @@ macro_rules! complex_scalar {
     };
 }
 
-real_scalar!(f32, DType::F32, 5.960464477539063e-8, 1.1754943508222875e-38);
-real_scalar!(f64, DType::F64, 1.1102230246251565e-16, 2.2250738585072014e-308);
-complex_scalar!(f32, DType::C32, 5.960464477539063e-8, 1.1754943508222875e-38);
-complex_scalar!(f64, DType::C64, 1.1102230246251565e-16, 2.2250738585072014e-308);
+real_scalar!(
+    f32,
+    DType::F32,
+    5.960464477539063e-8,
+    1.1754943508222875e-38
+);
+real_scalar!(
+    f64,
+    DType::F64,
+    1.1102230246251565e-16,
+    2.2250738585072014e-308
+);
+complex_scalar!(
+    f32,
+    DType::C32,
+    5.960464477539063e-8,
+    1.1754943508222875e-38
+);
+complex_scalar!(
+    f64,
+    DType::C64,
+    1.1102230246251565e-16,
+    2.2250738585072014e-308
+);
 
 #[cfg(test)]
 mod tests {

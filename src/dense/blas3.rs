@@ -1,11 +1,11 @@
 //! Tiled level-3 BLAS: gemm, trsm, herk, syrk.
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use super::{check_conformal, check_matrix, prio};
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, Sequence};
 use crate::tile::{TileHandle, TileMatrix};
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use tessera_kernels::{self as k, Diag, Op, Scalar, Side, Uplo};
 
 /// Shape of `op(A)` in tiles and elements.
@@ -39,13 +39,25 @@ pub(crate) fn gemm_tile<T: Scalar>(
     c: &TileHandle<T>,
     flops: f64,
 ) -> Result<()> {
-    let mut t = seq.task("gemm").priority(priority).on_rank(rank).flops(flops);
+    let mut t = seq
+        .task("gemm")
+        .priority(priority)
+        .on_rank(rank)
+        .flops(flops);
     let ra = t.read(a);
     let rb = t.read(b);
     let mut wc = t.read_write(c);
     t.submit(move |ctx| {
         let (a, b) = (ra.get(ctx), rb.get(ctx));
-        k::gemm(ta, tb, alpha, a.as_ref(), b.as_ref(), beta, wc.get_mut(ctx).as_mut());
+        k::gemm(
+            ta,
+            tb,
+            alpha,
+            a.as_ref(),
+            b.as_ref(),
+            beta,
+            wc.get_mut(ctx).as_mut(),
+        );
         Ok(())
     })
 }
@@ -65,11 +77,23 @@ pub(crate) fn trsm_tile<T: Scalar>(
     b: &TileHandle<T>,
     flops: f64,
 ) -> Result<()> {
-    let mut t = seq.task("trsm").priority(priority).on_rank(rank).flops(flops);
+    let mut t = seq
+        .task("trsm")
+        .priority(priority)
+        .on_rank(rank)
+        .flops(flops);
     let ra = t.read(a);
     let mut wb = t.read_write(b);
     t.submit(move |ctx| {
-        k::trsm(side, uplo, trans, diag, alpha, ra.get(ctx).as_ref(), wb.get_mut(ctx).as_mut());
+        k::trsm(
+            side,
+            uplo,
+            trans,
+            diag,
+            alpha,
+            ra.get(ctx).as_ref(),
+            wb.get_mut(ctx).as_mut(),
+        );
         Ok(())
     })
 }
@@ -91,7 +115,11 @@ pub fn gemm_async<T: Scalar>(
     if ka != kb || c.m() != m || c.n() != n {
         return Err(Error::invalid(
             0,
-            format!("gemm: op(A) is {m} x {ka}, op(B) is {kb} x {n}, C is {} x {}", c.m(), c.n()),
+            format!(
+                "gemm: op(A) is {m} x {ka}, op(B) is {kb} x {n}, C is {} x {}",
+                c.m(),
+                c.n()
+            ),
         ));
     }
     check_conformal(a, c, "gemm")?;
@@ -109,10 +137,26 @@ pub fn gemm_async<T: Scalar>(
                 })?;
             }
             for l in 0..kt {
-                let f = w * super::flops::gemm(c.tile_rows(i) as f64, c.tile_cols(j) as f64, a.nb() as f64);
+                let f = w * super::flops::gemm(
+                    c.tile_rows(i) as f64,
+                    c.tile_cols(j) as f64,
+                    a.nb() as f64,
+                );
                 let (ta_, tb_) = (op_tile(ta, a, i, l), op_tile(tb, b, l, j));
                 let beta_l = if l == 0 { beta } else { T::one() };
-                gemm_tile(seq, p, c.owner(i, j), ta, tb, alpha, ta_, tb_, beta_l, c.tile(i, j), f)?;
+                gemm_tile(
+                    seq,
+                    p,
+                    c.owner(i, j),
+                    ta,
+                    tb,
+                    alpha,
+                    ta_,
+                    tb_,
+                    beta_l,
+                    c.tile(i, j),
+                    f,
+                )?;
             }
         }
     }
@@ -165,50 +209,129 @@ pub fn trsm_async<T: Scalar>(
     if a.m() != a.n() || a.m() != na {
         return Err(Error::invalid(
             0,
-            format!("trsm: A is {} x {}, B is {} x {} ({side:?} side)", a.m(), a.n(), b.m(), b.n()),
+            format!(
+                "trsm: A is {} x {}, B is {} x {} ({side:?} side)",
+                a.m(),
+                a.n(),
+                b.m(),
+                b.n()
+            ),
         ));
     }
     if a.mb() != b.mb() || a.nb() != b.nb() {
-        return Err(Error::invalid(0, "trsm: A and B must have the same tile size"));
+        return Err(Error::invalid(
+            0,
+            "trsm: A and B must have the same tile size",
+        ));
     }
     // op(A) is effectively lower triangular when uplo and trans agree.
     let eff_lower = (uplo == Uplo::Lower) == (trans == Op::NoTrans);
     let nt = a.nt();
     // op(A)_{r,c} as a stored tile.
-    let opa = |r: usize, c: usize| if trans == Op::NoTrans { a.tile(r, c) } else { a.tile(c, r) };
+    let opa = |r: usize, c: usize| {
+        if trans == Op::NoTrans {
+            a.tile(r, c)
+        } else {
+            a.tile(c, r)
+        }
+    };
     let w = T::DTYPE.flop_weight();
     let nb = a.nb() as f64;
     match side {
         Side::Left => {
             // Forward for a lower op(A), backward for an upper one.
-            let order: Vec<usize> = if eff_lower { (0..nt).collect() } else { (0..nt).rev().collect() };
+            let order: Vec<usize> = if eff_lower {
+                (0..nt).collect()
+            } else {
+                (0..nt).rev().collect()
+            };
             for (step, &kk) in order.iter().enumerate() {
                 let lalpha = if step == 0 { alpha } else { T::one() };
                 for j in 0..b.nt() {
                     let f = w * super::flops::trsm(a.tile_rows(kk) as f64, b.tile_cols(j) as f64);
-                    trsm_tile(seq, prio(kk, j, b.mt()), b.owner(kk, j), side, uplo, trans, diag, lalpha, a.tile(kk, kk), b.tile(kk, j), f)?;
+                    trsm_tile(
+                        seq,
+                        prio(kk, j, b.mt()),
+                        b.owner(kk, j),
+                        side,
+                        uplo,
+                        trans,
+                        diag,
+                        lalpha,
+                        a.tile(kk, kk),
+                        b.tile(kk, j),
+                        f,
+                    )?;
                 }
                 for &m in &order[step + 1..] {
                     for j in 0..b.nt() {
-                        let f = w * super::flops::gemm(b.tile_rows(m) as f64, b.tile_cols(j) as f64, nb);
-                        gemm_tile(seq, prio(m, j, b.mt()), b.owner(m, j), trans, Op::NoTrans, -T::one(), opa(m, kk), b.tile(kk, j), lalpha, b.tile(m, j), f)?;
+                        let f = w * super::flops::gemm(
+                            b.tile_rows(m) as f64,
+                            b.tile_cols(j) as f64,
+                            nb,
+                        );
+                        gemm_tile(
+                            seq,
+                            prio(m, j, b.mt()),
+                            b.owner(m, j),
+                            trans,
+                            Op::NoTrans,
+                            -T::one(),
+                            opa(m, kk),
+                            b.tile(kk, j),
+                            lalpha,
+                            b.tile(m, j),
+                            f,
+                        )?;
                     }
                 }
             }
         }
         Side::Right => {
             // X op(A) = B: a lower op(A) is solved backward over columns, an upper forward.
-            let order: Vec<usize> = if eff_lower { (0..nt).rev().collect() } else { (0..nt).collect() };
+            let order: Vec<usize> = if eff_lower {
+                (0..nt).rev().collect()
+            } else {
+                (0..nt).collect()
+            };
             for (step, &kk) in order.iter().enumerate() {
                 let lalpha = if step == 0 { alpha } else { T::one() };
                 for i in 0..b.mt() {
                     let f = w * super::flops::trsm(a.tile_rows(kk) as f64, b.tile_rows(i) as f64);
-                    trsm_tile(seq, prio(i, kk, b.mt()), b.owner(i, kk), side, uplo, trans, diag, lalpha, a.tile(kk, kk), b.tile(i, kk), f)?;
+                    trsm_tile(
+                        seq,
+                        prio(i, kk, b.mt()),
+                        b.owner(i, kk),
+                        side,
+                        uplo,
+                        trans,
+                        diag,
+                        lalpha,
+                        a.tile(kk, kk),
+                        b.tile(i, kk),
+                        f,
+                    )?;
                 }
                 for &n in &order[step + 1..] {
                     for i in 0..b.mt() {
-                        let f = w * super::flops::gemm(b.tile_rows(i) as f64, b.tile_cols(n) as f64, nb);
-                        gemm_tile(seq, prio(i, n, b.mt()), b.owner(i, n), Op::NoTrans, trans, -T::one(), b.tile(i, kk), opa(kk, n), lalpha, b.tile(i, n), f)?;
+                        let f = w * super::flops::gemm(
+                            b.tile_rows(i) as f64,
+                            b.tile_cols(n) as f64,
+                            nb,
+                        );
+                        gemm_tile(
+                            seq,
+                            prio(i, n, b.mt()),
+                            b.owner(i, n),
+                            Op::NoTrans,
+                            trans,
+                            -T::one(),
+                            b.tile(i, kk),
+                            opa(kk, n),
+                            lalpha,
+                            b.tile(i, n),
+                            f,
+                        )?;
                     }
                 }
             }
@@ -249,7 +372,14 @@ fn rank_k_async<T: Scalar>(
 ) -> Result<()> {
     let (n, kdim, nt, kt) = op_dims(trans, a);
     if c.m() != c.n() || c.m() != n {
-        return Err(Error::invalid(0, format!("rank-k update: op(A) is {n} x {kdim}, C is {} x {}", c.m(), c.n())));
+        return Err(Error::invalid(
+            0,
+            format!(
+                "rank-k update: op(A) is {n} x {kdim}, C is {} x {}",
+                c.m(),
+                c.n()
+            ),
+        ));
     }
     check_conformal(a, c, "rank-k update")?;
     let w = T::DTYPE.flop_weight();
@@ -275,9 +405,23 @@ fn rank_k_async<T: Scalar>(
                     t.submit(move |ctx| {
                         let c = wc.get_mut(ctx).as_mut();
                         if herm {
-                            k::herk(uplo, Op::NoTrans, 0.0, faer::Mat::<T>::zeros(c.nrows(), 0).as_ref(), beta.re(), c);
+                            k::herk(
+                                uplo,
+                                Op::NoTrans,
+                                0.0,
+                                faer::Mat::<T>::zeros(c.nrows(), 0).as_ref(),
+                                beta.re(),
+                                c,
+                            );
                         } else {
-                            k::syrk(uplo, Op::NoTrans, T::zero(), faer::Mat::<T>::zeros(c.nrows(), 0).as_ref(), beta, c);
+                            k::syrk(
+                                uplo,
+                                Op::NoTrans,
+                                T::zero(),
+                                faer::Mat::<T>::zeros(c.nrows(), 0).as_ref(),
+                                beta,
+                                c,
+                            );
                         }
                         Ok(())
                     })?;
@@ -286,7 +430,11 @@ fn rank_k_async<T: Scalar>(
                 let ai = op_tile(trans, a, i, l);
                 if i == j {
                     let f = w * (c.tile_rows(i) as f64).powi(2) * a.nb() as f64;
-                    let mut t = seq.task(if herm { "herk" } else { "syrk" }).priority(p).on_rank(rank).flops(f);
+                    let mut t = seq
+                        .task(if herm { "herk" } else { "syrk" })
+                        .priority(p)
+                        .on_rank(rank)
+                        .flops(f);
                     let ra = t.read(ai);
                     let mut wc = t.read_write(c.tile(i, j));
                     t.submit(move |ctx| {
@@ -302,7 +450,11 @@ fn rank_k_async<T: Scalar>(
                     // C_ij += alpha op(A)_il op(A)_jl^{H or T}
                     let aj = op_tile(trans, a, j, l);
                     let (ta, tb) = (trans, t2(trans));
-                    let f = w * super::flops::gemm(c.tile_rows(i) as f64, c.tile_cols(j) as f64, a.nb() as f64);
+                    let f = w * super::flops::gemm(
+                        c.tile_rows(i) as f64,
+                        c.tile_cols(j) as f64,
+                        a.nb() as f64,
+                    );
                     gemm_tile(seq, p, rank, ta, tb, alpha, ai, aj, beta_l, c.tile(i, j), f)?;
                 }
             }
@@ -314,20 +466,61 @@ fn rank_k_async<T: Scalar>(
 /// Submits `C = alpha op(A) op(A)^H + beta C` on the `uplo` triangle of a Hermitian `C`
 /// (real `alpha`, `beta`; `trans` is `NoTrans` or `ConjTrans`).
 #[allow(clippy::too_many_arguments)]
-pub fn herk_async<T: Scalar>(seq: &Sequence, uplo: Uplo, trans: Op, alpha: f64, a: &TileMatrix<T>, beta: f64, c: &TileMatrix<T>) -> Result<()> {
-    let trans = if trans == Op::Trans { Op::ConjTrans } else { trans };
-    rank_k_async(seq, true, uplo, trans, T::from_f64(alpha), a, T::from_f64(beta), c)
+pub fn herk_async<T: Scalar>(
+    seq: &Sequence,
+    uplo: Uplo,
+    trans: Op,
+    alpha: f64,
+    a: &TileMatrix<T>,
+    beta: f64,
+    c: &TileMatrix<T>,
+) -> Result<()> {
+    let trans = if trans == Op::Trans {
+        Op::ConjTrans
+    } else {
+        trans
+    };
+    rank_k_async(
+        seq,
+        true,
+        uplo,
+        trans,
+        T::from_f64(alpha),
+        a,
+        T::from_f64(beta),
+        c,
+    )
 }
 
 /// Submits `C = alpha op(A) op(A)^T + beta C` on the `uplo` triangle of a symmetric `C`.
 #[allow(clippy::too_many_arguments)]
-pub fn syrk_async<T: Scalar>(seq: &Sequence, uplo: Uplo, trans: Op, alpha: T, a: &TileMatrix<T>, beta: T, c: &TileMatrix<T>) -> Result<()> {
-    let trans = if trans == Op::ConjTrans { Op::Trans } else { trans };
+pub fn syrk_async<T: Scalar>(
+    seq: &Sequence,
+    uplo: Uplo,
+    trans: Op,
+    alpha: T,
+    a: &TileMatrix<T>,
+    beta: T,
+    c: &TileMatrix<T>,
+) -> Result<()> {
+    let trans = if trans == Op::ConjTrans {
+        Op::Trans
+    } else {
+        trans
+    };
     rank_k_async(seq, false, uplo, trans, alpha, a, beta, c)
 }
 
 /// Hermitian rank-k update on tiles (BLAS `xHERK` semantics).
-pub fn herk<T: Scalar>(rt: &Runtime, uplo: Uplo, trans: Op, alpha: f64, a: &TileMatrix<T>, beta: f64, c: &TileMatrix<T>) -> Result<()> {
+pub fn herk<T: Scalar>(
+    rt: &Runtime,
+    uplo: Uplo,
+    trans: Op,
+    alpha: f64,
+    a: &TileMatrix<T>,
+    beta: f64,
+    c: &TileMatrix<T>,
+) -> Result<()> {
     check_matrix(rt, c, "C")?;
     let seq = rt.sequence();
     herk_async(&seq, uplo, trans, alpha, a, beta, c)?;
@@ -335,7 +528,15 @@ pub fn herk<T: Scalar>(rt: &Runtime, uplo: Uplo, trans: Op, alpha: f64, a: &Tile
 }
 
 /// Symmetric rank-k update on tiles (BLAS `xSYRK` semantics).
-pub fn syrk<T: Scalar>(rt: &Runtime, uplo: Uplo, trans: Op, alpha: T, a: &TileMatrix<T>, beta: T, c: &TileMatrix<T>) -> Result<()> {
+pub fn syrk<T: Scalar>(
+    rt: &Runtime,
+    uplo: Uplo,
+    trans: Op,
+    alpha: T,
+    a: &TileMatrix<T>,
+    beta: T,
+    c: &TileMatrix<T>,
+) -> Result<()> {
     check_matrix(rt, c, "C")?;
     let seq = rt.sequence();
     syrk_async(&seq, uplo, trans, alpha, a, beta, c)?;

@@ -5,12 +5,12 @@
 //! Entry `(i, j)` depends only on the seed and the global position, never on the tile size
 //! or the number of workers, so the same seed gives the same matrix at any tiling.
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use super::prio;
 use crate::error::Result;
 use crate::runtime::Runtime;
 use crate::tile::{BlockCyclic2D, TileMatrix};
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use std::sync::Arc;
 use tessera_kernels::Scalar;
 
@@ -24,7 +24,8 @@ fn mix(mut z: u64) -> u64 {
 
 #[inline]
 fn uniform(seed: u64, i: usize, j: usize, part: u64) -> f64 {
-    let h = mix(seed.wrapping_mul(0x9e3779b97f4a7c15) ^ mix((i as u64) << 32 ^ j as u64 ^ part << 62));
+    let h =
+        mix(seed.wrapping_mul(0x9e3779b97f4a7c15) ^ mix((i as u64) << 32 ^ j as u64 ^ part << 62));
     // 53 random bits -> [0, 1), shifted to [-0.5, 0.5).
     (h >> 11) as f64 * (1.0 / (1u64 << 53) as f64) - 0.5
 }
@@ -48,7 +49,10 @@ fn generate<T: Scalar>(
     let seq = rt.sequence();
     for j in 0..a.nt() {
         for i in 0..a.mt() {
-            let mut t = seq.task("generate").priority(prio(i, j, a.mt())).on_rank(a.owner(i, j));
+            let mut t = seq
+                .task("generate")
+                .priority(prio(i, j, a.mt()))
+                .on_rank(a.owner(i, j));
             let mut w = t.write(a.tile(i, j));
             let f = f.clone();
             t.submit(move |ctx| {
@@ -68,13 +72,25 @@ fn generate<T: Scalar>(
 }
 
 /// A random `m x n` matrix with entries uniform in `[-0.5, 0.5)` (Chameleon's `plrnt`).
-pub fn plrnt<T: Scalar>(rt: &Runtime, m: usize, n: usize, nb: usize, seed: u64) -> Result<TileMatrix<T>> {
+pub fn plrnt<T: Scalar>(
+    rt: &Runtime,
+    m: usize,
+    n: usize,
+    nb: usize,
+    seed: u64,
+) -> Result<TileMatrix<T>> {
     generate(rt, m, n, nb, move |i, j| random_value::<T>(seed, i, j))
 }
 
 /// A random Hermitian `n x n` matrix with `bump` added to the diagonal (Chameleon's
 /// `plghe`): with `bump >= n` it is diagonally dominant, hence positive definite.
-pub fn plghe<T: Scalar>(rt: &Runtime, bump: f64, n: usize, nb: usize, seed: u64) -> Result<TileMatrix<T>> {
+pub fn plghe<T: Scalar>(
+    rt: &Runtime,
+    bump: f64,
+    n: usize,
+    nb: usize,
+    seed: u64,
+) -> Result<TileMatrix<T>> {
     generate(rt, n, n, nb, move |i, j| {
         if i == j {
             T::from_f64(random_value::<T>(seed, i, i).re() + bump)
@@ -88,7 +104,13 @@ pub fn plghe<T: Scalar>(rt: &Runtime, bump: f64, n: usize, nb: usize, seed: u64)
 
 /// A random symmetric `n x n` matrix with `bump` added to the diagonal (Chameleon's
 /// `plgsy`); for complex types it is complex symmetric, not Hermitian.
-pub fn plgsy<T: Scalar>(rt: &Runtime, bump: T, n: usize, nb: usize, seed: u64) -> Result<TileMatrix<T>> {
+pub fn plgsy<T: Scalar>(
+    rt: &Runtime,
+    bump: T,
+    n: usize,
+    nb: usize,
+    seed: u64,
+) -> Result<TileMatrix<T>> {
     generate(rt, n, n, nb, move |i, j| {
         let (r, c) = if i >= j { (i, j) } else { (j, i) };
         let v = random_value::<T>(seed, r, c);

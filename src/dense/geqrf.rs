@@ -9,13 +9,13 @@
 //! ScaLAPACK does across ranks). Lookahead: the update of column `k + 1` and the next panel
 //! have the highest priorities.
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use super::blas3::trsm_async;
 use super::{check_finite_async, check_matrix, prio};
 use crate::error::{Error, Result};
 use crate::runtime::{ReadToken, Runtime, Sequence, WriteToken};
 use crate::tile::{copy_overlap_async, Tile, TileMatrix};
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use tessera_kernels::{self as k, Diag, Op, Scalar, Side, Uplo};
 
 /// The workspace that receives the block-reflector factors of [`geqrf`]: one `nb x nb`
@@ -27,7 +27,10 @@ pub fn qr_workspace<T: Scalar>(a: &TileMatrix<T>) -> TileMatrix<T> {
 
 fn check_workspace<T: Scalar>(a: &TileMatrix<T>, t: &TileMatrix<T>) -> Result<()> {
     if t.mb() != a.nb() || t.nb() != a.nb() || t.nt() < a.nt().min(a.mt()) || t.mt() < 1 {
-        return Err(Error::invalid(0, "geqrf: T workspace does not match A (use dense::qr_workspace)"));
+        return Err(Error::invalid(
+            0,
+            "geqrf: T workspace does not match A (use dense::qr_workspace)",
+        ));
     }
     Ok(())
 }
@@ -49,25 +52,31 @@ pub fn geqrf_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, t: &TileMatrix<
                 .priority(prio(kk, kk, mt))
                 .on_rank(a.owner(kk, kk))
                 .flops(w * super::flops::geqrf(rows as f64, cols as f64));
-            let mut toks: Vec<WriteToken<Tile<T>>> = (kk..mt).map(|i| task.read_write(a.tile(i, kk))).collect();
+            let mut toks: Vec<WriteToken<Tile<T>>> =
+                (kk..mt).map(|i| task.read_write(a.tile(i, kk))).collect();
             let mut wt = task.write(t.tile(0, kk));
             task.submit(move |ctx| {
                 let mut buf = faer::Mat::<T>::zeros(rows, cols);
                 let mut r0 = 0;
                 for tok in toks.iter_mut() {
                     let tile = tok.get_mut(ctx);
-                    buf.as_mut().submatrix_mut(r0, 0, tile.m, cols).copy_from(tile.as_ref());
+                    buf.as_mut()
+                        .submatrix_mut(r0, 0, tile.m, cols)
+                        .copy_from(tile.as_ref());
                     r0 += tile.m;
                 }
                 let tt = wt.get_mut(ctx);
                 let mut tb = faer::Mat::<T>::zeros(kb, kb);
                 k::geqrt(buf.as_mut(), tb.as_mut());
-                tt.as_mut().submatrix_mut(0, 0, kb, kb).copy_from(tb.as_ref());
+                tt.as_mut()
+                    .submatrix_mut(0, 0, kb, kb)
+                    .copy_from(tb.as_ref());
                 let mut r0 = 0;
                 for tok in toks.iter_mut() {
                     let tile = tok.get_mut(ctx);
                     let m = tile.m;
-                    tile.as_mut().copy_from(buf.as_ref().submatrix(r0, 0, m, cols));
+                    tile.as_mut()
+                        .copy_from(buf.as_ref().submatrix(r0, 0, m, cols));
                     r0 += m;
                 }
                 Ok(())
@@ -75,7 +84,20 @@ pub fn geqrf_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, t: &TileMatrix<
         }
         for j in kk + 1..nt {
             let f = w * 4.0 * rows as f64 * kb as f64 * a.tile_cols(j) as f64;
-            submit_apply(seq, "unmqr", prio(kk, j, mt), a.owner(kk, j), Op::ConjTrans, a, t, kk, kb, a, j, f)?;
+            submit_apply(
+                seq,
+                "unmqr",
+                prio(kk, j, mt),
+                a.owner(kk, j),
+                Op::ConjTrans,
+                a,
+                t,
+                kk,
+                kb,
+                a,
+                j,
+                f,
+            )?;
         }
     }
     Ok(())
@@ -100,7 +122,9 @@ fn submit_apply<T: Scalar>(
     let mut task = seq.task(kind).priority(priority).on_rank(rank).flops(flops);
     let vs: Vec<ReadToken<Tile<T>>> = (kk..a.mt()).map(|i| task.read(a.tile(i, kk))).collect();
     let rt_ = task.read(t.tile(0, kk));
-    let mut cs: Vec<WriteToken<Tile<T>>> = (kk..c.mt()).map(|i| task.read_write(c.tile(i, j))).collect();
+    let mut cs: Vec<WriteToken<Tile<T>>> = (kk..c.mt())
+        .map(|i| task.read_write(c.tile(i, j)))
+        .collect();
     task.submit(move |ctx| {
         let v: Vec<_> = vs.iter().map(|x| x.get(ctx).as_ref()).collect();
         let tm = rt_.get(ctx).as_ref().submatrix(0, 0, kb, kb);
@@ -127,10 +151,16 @@ fn submit_apply_right<T: Scalar>(
     i: usize,
     flops: f64,
 ) -> Result<()> {
-    let mut task = seq.task("unmqr").priority(priority).on_rank(rank).flops(flops);
+    let mut task = seq
+        .task("unmqr")
+        .priority(priority)
+        .on_rank(rank)
+        .flops(flops);
     let vs: Vec<ReadToken<Tile<T>>> = (kk..a.mt()).map(|r| task.read(a.tile(r, kk))).collect();
     let rt_ = task.read(t.tile(0, kk));
-    let mut cs: Vec<WriteToken<Tile<T>>> = (kk..c.nt()).map(|j| task.read_write(c.tile(i, j))).collect();
+    let mut cs: Vec<WriteToken<Tile<T>>> = (kk..c.nt())
+        .map(|j| task.read_write(c.tile(i, j)))
+        .collect();
     task.submit(move |ctx| {
         let v: Vec<_> = vs.iter().map(|x| x.get(ctx).as_ref()).collect();
         let tm = rt_.get(ctx).as_ref().submatrix(0, 0, kb, kb);
@@ -154,13 +184,23 @@ pub fn unmqr_async<T: Scalar>(
     c: &TileMatrix<T>,
 ) -> Result<()> {
     check_workspace(a, t)?;
-    let trans = if trans == Op::Trans { Op::ConjTrans } else { trans };
+    let trans = if trans == Op::Trans {
+        Op::ConjTrans
+    } else {
+        trans
+    };
     let q_order = a.m();
     let cdim = if side == Side::Left { c.m() } else { c.n() };
     if cdim != q_order || a.mb() != c.mb() || a.nb() != c.nb() {
         return Err(Error::invalid(
             0,
-            format!("unmqr: Q is {q_order} x {q_order} (tiles {}), C is {} x {} (tiles {})", a.mb(), c.m(), c.n(), c.mb()),
+            format!(
+                "unmqr: Q is {q_order} x {q_order} (tiles {}), C is {} x {} (tiles {})",
+                a.mb(),
+                c.m(),
+                c.n(),
+                c.mb()
+            ),
         ));
     }
     let (mt, nt) = (a.mt(), a.nt());
@@ -169,7 +209,11 @@ pub fn unmqr_async<T: Scalar>(
     // Left: Q^H C applies H_0^H first; Q C applies H_{kt-1} first. Right: C Q applies H_0
     // first; C Q^H applies H_{kt-1}^H first.
     let forward = (side == Side::Left) == (trans == Op::ConjTrans);
-    let steps: Vec<usize> = if forward { (0..kt).collect() } else { (0..kt).rev().collect() };
+    let steps: Vec<usize> = if forward {
+        (0..kt).collect()
+    } else {
+        (0..kt).rev().collect()
+    };
     for kk in steps {
         let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
         let kb = rows.min(a.tile_cols(kk));
@@ -177,13 +221,38 @@ pub fn unmqr_async<T: Scalar>(
             Side::Left => {
                 for j in 0..c.nt() {
                     let f = w * 4.0 * rows as f64 * kb as f64 * c.tile_cols(j) as f64;
-                    submit_apply(seq, "unmqr", prio(kk, j, c.mt()), c.owner(kk, j), trans, a, t, kk, kb, c, j, f)?;
+                    submit_apply(
+                        seq,
+                        "unmqr",
+                        prio(kk, j, c.mt()),
+                        c.owner(kk, j),
+                        trans,
+                        a,
+                        t,
+                        kk,
+                        kb,
+                        c,
+                        j,
+                        f,
+                    )?;
                 }
             }
             Side::Right => {
                 for i in 0..c.mt() {
                     let f = w * 4.0 * rows as f64 * kb as f64 * c.tile_rows(i) as f64;
-                    submit_apply_right(seq, prio(i, kk, c.mt()), c.owner(i, kk), trans, a, t, kk, kb, c, i, f)?;
+                    submit_apply_right(
+                        seq,
+                        prio(i, kk, c.mt()),
+                        c.owner(i, kk),
+                        trans,
+                        a,
+                        t,
+                        kk,
+                        kb,
+                        c,
+                        i,
+                        f,
+                    )?;
                 }
             }
         }
@@ -237,7 +306,9 @@ fn check_r_diagonal_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, n: usize
         t.submit(move |ctx| {
             let d = r.get(ctx).as_ref();
             match (0..cnt).find(|&i| *d.get(i, i) == T::zero()) {
-                Some(i) => Err(Error::RankDeficient { index: kk * nb + i + 1 }),
+                Some(i) => Err(Error::RankDeficient {
+                    index: kk * nb + i + 1,
+                }),
                 None => Ok(()),
             }
         })?;
@@ -261,7 +332,11 @@ pub fn gels<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, b: &TileMatrix<T>) -> Re
     if b.m() != m.max(n) || b.mb() != a.mb() {
         return Err(Error::invalid(
             0,
-            format!("gels: B must have max(m, n) = {} rows and A's tile size (has {} rows)", m.max(n), b.m()),
+            format!(
+                "gels: B must have max(m, n) = {} rows and A's tile size (has {} rows)",
+                m.max(n),
+                b.m()
+            ),
         ));
     }
     let nb = a.nb();
@@ -290,7 +365,16 @@ pub fn gels<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, b: &TileMatrix<T>) -> Re
         // R as its own n x n matrix (views are tile-aligned; R may end inside a tile).
         let r = TileMatrix::zeros(n, n, nb, nb);
         copy_overlap_async(&seq, a, &r)?;
-        trsm_async(&seq, Side::Left, Uplo::Upper, Op::NoTrans, Diag::NonUnit, T::one(), &r, &x)?;
+        trsm_async(
+            &seq,
+            Side::Left,
+            Uplo::Upper,
+            Op::NoTrans,
+            Diag::NonUnit,
+            T::one(),
+            &r,
+            &x,
+        )?;
         copy_overlap_async(&seq, &x, b)?;
         seq.wait()
     } else {
@@ -305,7 +389,16 @@ pub fn gels<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, b: &TileMatrix<T>) -> Re
         copy_overlap_async(&seq, b, &y)?;
         let r = TileMatrix::zeros(m, m, nb, nb);
         copy_overlap_async(&seq, &ah, &r)?;
-        trsm_async(&seq, Side::Left, Uplo::Upper, Op::ConjTrans, Diag::NonUnit, T::one(), &r, &y)?;
+        trsm_async(
+            &seq,
+            Side::Left,
+            Uplo::Upper,
+            Op::ConjTrans,
+            Diag::NonUnit,
+            T::one(),
+            &r,
+            &y,
+        )?;
         copy_overlap_async(&seq, &y, &x)?;
         unmqr_async(&seq, Side::Left, Op::NoTrans, &ah, &t, &x)?;
         copy_overlap_async(&seq, &x, b)?;

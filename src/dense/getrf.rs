@@ -36,7 +36,9 @@ pub struct LuOptions {
 
 impl Default for LuOptions {
     fn default() -> Self {
-        LuOptions { swap_task_bytes: SWAP_TASK_BYTES }
+        LuOptions {
+            swap_task_bytes: SWAP_TASK_BYTES,
+        }
     }
 }
 
@@ -76,12 +78,15 @@ pub fn getrf_async<T: Scalar>(
     let (mt, nt) = (a.mt(), a.nt());
     let kt = mt.min(nt);
     if pivots.len() < kt {
-        return Err(Error::invalid(0, format!("getrf: {} pivot handles for {kt} panels", pivots.len())));
+        return Err(Error::invalid(
+            0,
+            format!("getrf: {} pivot handles for {kt} panels", pivots.len()),
+        ));
     }
     let mb = a.mb();
     let w = T::DTYPE.flop_weight();
     let esz = std::mem::size_of::<T>();
-    for kk in 0..kt {
+    for (kk, piv_k) in pivots.iter().enumerate().take(kt) {
         let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
         let cols = a.tile_cols(kk);
         let npiv = rows.min(cols);
@@ -93,7 +98,7 @@ pub fn getrf_async<T: Scalar>(
                 .on_rank(a.owner(kk, kk))
                 .flops(w * super::flops::getrf(rows as f64, cols as f64));
             let mut toks: Vec<_> = (kk..mt).map(|i| t.read_write(a.tile(i, kk))).collect();
-            let mut wp = t.write(&pivots[kk]);
+            let mut wp = t.write(piv_k);
             let info = info.clone();
             let off = kk * mb;
             t.submit(move |ctx| {
@@ -102,7 +107,8 @@ pub fn getrf_async<T: Scalar>(
                 let mut r0 = 0;
                 for tile in &tiles {
                     for c in 0..cols {
-                        buf[c * rows + r0..c * rows + r0 + tile.nrows()].copy_from_slice(tile_col(tile, c));
+                        buf[c * rows + r0..c * rows + r0 + tile.nrows()]
+                            .copy_from_slice(tile_col(tile, c));
                     }
                     r0 += tile.nrows();
                 }
@@ -116,7 +122,8 @@ pub fn getrf_async<T: Scalar>(
                 for mut tile in tiles {
                     let h = tile.nrows();
                     for c in 0..cols {
-                        tile_col_mut(&mut tile, c).copy_from_slice(&buf[c * rows + r0..c * rows + r0 + h]);
+                        tile_col_mut(&mut tile, c)
+                            .copy_from_slice(&buf[c * rows + r0..c * rows + r0 + h]);
                     }
                     r0 += h;
                 }
@@ -127,11 +134,19 @@ pub fn getrf_async<T: Scalar>(
         let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
         let mut j0 = kk + 1;
         while j0 < nt {
-            let j1 = if j0 == kk + 1 { j0 + 1 } else { (j0 + batch).min(nt) };
-            let mut t = seq.task("laswp").priority(prio(kk, j0, mt)).on_rank(a.owner(kk, j0));
-            let rp = t.read(&pivots[kk]);
-            let mut cols_toks: Vec<Vec<_>> =
-                (j0..j1).map(|j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect()).collect();
+            let j1 = if j0 == kk + 1 {
+                j0 + 1
+            } else {
+                (j0 + batch).min(nt)
+            };
+            let mut t = seq
+                .task("laswp")
+                .priority(prio(kk, j0, mt))
+                .on_rank(a.owner(kk, j0));
+            let rp = t.read(piv_k);
+            let mut cols_toks: Vec<Vec<_>> = (j0..j1)
+                .map(|j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect())
+                .collect();
             t.submit(move |ctx| {
                 let piv = rp.get(ctx);
                 for col in cols_toks.iter_mut() {
@@ -145,32 +160,66 @@ pub fn getrf_async<T: Scalar>(
         let rk = a.tile_rows(kk);
         for j in kk + 1..nt {
             let f = w * (rk * rk * a.tile_cols(j)) as f64;
-            let mut t = seq.task("trsm").priority(prio(kk, j, mt)).on_rank(a.owner(kk, j)).flops(f);
+            let mut t = seq
+                .task("trsm")
+                .priority(prio(kk, j, mt))
+                .on_rank(a.owner(kk, j))
+                .flops(f);
             let ra = t.read(a.tile(kk, kk));
             let mut wb = t.read_write(a.tile(kk, j));
             t.submit(move |ctx| {
                 let l = ra.get(ctx).as_ref();
                 let l = l.get(.., ..l.nrows());
-                k::trsm(Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), l, wb.get_mut(ctx).as_mut());
+                k::trsm(
+                    Side::Left,
+                    Uplo::Lower,
+                    Op::NoTrans,
+                    Diag::Unit,
+                    T::one(),
+                    l,
+                    wb.get_mut(ctx).as_mut(),
+                );
                 Ok(())
             })?;
             for m in kk + 1..mt {
-                let f = w * super::flops::gemm(a.tile_rows(m) as f64, a.tile_cols(j) as f64, rk as f64);
-                gemm_tile(seq, prio(m, j, mt), a.owner(m, j), Op::NoTrans, Op::NoTrans, -T::one(), a.tile(m, kk), a.tile(kk, j), T::one(), a.tile(m, j), f)?;
+                let f =
+                    w * super::flops::gemm(a.tile_rows(m) as f64, a.tile_cols(j) as f64, rk as f64);
+                gemm_tile(
+                    seq,
+                    prio(m, j, mt),
+                    a.owner(m, j),
+                    Op::NoTrans,
+                    Op::NoTrans,
+                    -T::one(),
+                    a.tile(m, kk),
+                    a.tile(kk, j),
+                    T::one(),
+                    a.tile(m, j),
+                    f,
+                )?;
             }
         }
     }
     // Interchanges of later panels on the columns of L, batched over columns.
     let mut j0 = 0;
     while j0 + 1 < kt {
-        let batch = swap_batch_columns(a.tile_cols(j0) * (kt - j0 - 1), a.nb(), esz, opts.swap_task_bytes)
-            .min(kt - 1 - j0);
+        let batch = swap_batch_columns(
+            a.tile_cols(j0) * (kt - j0 - 1),
+            a.nb(),
+            esz,
+            opts.swap_task_bytes,
+        )
+        .min(kt - 1 - j0);
         let j1 = j0 + batch;
-        let mut t = seq.task("laswp_left").priority(i64::MIN / 2).on_rank(a.owner(j0, j0));
+        let mut t = seq
+            .task("laswp_left")
+            .priority(i64::MIN / 2)
+            .on_rank(a.owner(j0, j0));
         // Read the pivots of every panel after j0.
         let pivs: Vec<_> = (j0 + 1..kt).map(|p| t.read(&pivots[p])).collect();
-        let mut cols_toks: Vec<Vec<_>> =
-            (j0..j1).map(|j| (j + 1..mt).map(|i| t.read_write(a.tile(i, j))).collect()).collect();
+        let mut cols_toks: Vec<Vec<_>> = (j0..j1)
+            .map(|j| (j + 1..mt).map(|i| t.read_write(a.tile(i, j))).collect())
+            .collect();
         t.submit(move |ctx| {
             for (c, col) in cols_toks.iter_mut().enumerate() {
                 let j = j0 + c;
@@ -178,7 +227,11 @@ pub fn getrf_async<T: Scalar>(
                 for p in j + 1..kt {
                     // Rows of panel p, counted from tile row j + 1.
                     let shift = (p - j - 1) * mb;
-                    let piv: Vec<usize> = pivs[p - j0 - 1].get(ctx).iter().map(|&r| r + shift).collect();
+                    let piv: Vec<usize> = pivs[p - j0 - 1]
+                        .get(ctx)
+                        .iter()
+                        .map(|&r| r + shift)
+                        .collect();
                     k::laswp_tiles(&mut tiles, mb, shift, &piv);
                 }
             }
@@ -208,11 +261,19 @@ trait ColSlices<T> {
 impl<T: Scalar> ColSlices<T> for faer::MatMut<'_, T> {
     fn rb_col(&self, c: usize) -> &[T] {
         use faer::prelude::Reborrow;
-        self.rb().col(c).try_as_col_major().expect("tiles are column-major").as_slice()
+        self.rb()
+            .col(c)
+            .try_as_col_major()
+            .expect("tiles are column-major")
+            .as_slice()
     }
     fn rb_col_mut(&mut self, c: usize) -> &mut [T] {
         use faer::prelude::ReborrowMut;
-        self.rb_mut().col_mut(c).try_as_col_major_mut().expect("tiles are column-major").as_slice_mut()
+        self.rb_mut()
+            .col_mut(c)
+            .try_as_col_major_mut()
+            .expect("tiles are column-major")
+            .as_slice_mut()
     }
 }
 
@@ -236,11 +297,19 @@ pub fn getrf<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, ipiv: &mut [usize]) -> 
 }
 
 /// [`getrf`] with explicit options.
-pub fn getrf_with<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, ipiv: &mut [usize], opts: LuOptions) -> Result<()> {
+pub fn getrf_with<T: Scalar>(
+    rt: &Runtime,
+    a: &TileMatrix<T>,
+    ipiv: &mut [usize],
+    opts: LuOptions,
+) -> Result<()> {
     check_matrix(rt, a, "A")?;
     let kmin = a.m().min(a.n());
     if ipiv.len() < kmin {
-        return Err(Error::invalid(0, format!("getrf: ipiv has {} entries, needs {kmin}", ipiv.len())));
+        return Err(Error::invalid(
+            0,
+            format!("getrf: ipiv has {} entries, needs {kmin}", ipiv.len()),
+        ));
     }
     let kt = a.mt().min(a.nt());
     let pivots: Vec<Handle<Vec<usize>>> = (0..kt).map(|_| Handle::new(Vec::new(), 0)).collect();
@@ -252,7 +321,9 @@ pub fn getrf_with<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, ipiv: &mut [usize]
     drop(seq);
     let mut pos = 0;
     for (kk, p) in pivots.into_iter().enumerate() {
-        let v = p.into_inner().map_err(|_| Error::Runtime("pivot handle still shared".into()))?;
+        let v = p
+            .into_inner()
+            .map_err(|_| Error::Runtime("pivot handle still shared".into()))?;
         for r in v {
             ipiv[pos] = kk * a.mb() + r;
             pos += 1;
@@ -267,14 +338,22 @@ pub fn getrf_with<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, ipiv: &mut [usize]
 
 /// Submits the tiled LU factorization without pivoting `A = L U` (for diagonally dominant
 /// matrices, and to measure what pivoting costs). Zero pivots are recorded in `info`.
-pub fn getrf_nopiv_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, info: &Arc<AtomicUsize>) -> Result<()> {
+pub fn getrf_nopiv_async<T: Scalar>(
+    seq: &Sequence,
+    a: &TileMatrix<T>,
+    info: &Arc<AtomicUsize>,
+) -> Result<()> {
     let (mt, nt) = (a.mt(), a.nt());
     let kt = mt.min(nt);
     let w = T::DTYPE.flop_weight();
     for kk in 0..kt {
         {
             let (r, c) = (a.tile_rows(kk) as f64, a.tile_cols(kk) as f64);
-            let mut t = seq.task("getrf_nopiv").priority(prio(kk, kk, mt)).on_rank(a.owner(kk, kk)).flops(w * super::flops::getrf(r, c));
+            let mut t = seq
+                .task("getrf_nopiv")
+                .priority(prio(kk, kk, mt))
+                .on_rank(a.owner(kk, kk))
+                .flops(w * super::flops::getrf(r, c));
             let mut wa = t.read_write(a.tile(kk, kk));
             let info = info.clone();
             let off = kk * a.mb();
@@ -288,14 +367,50 @@ pub fn getrf_nopiv_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, info: &Ar
         let rk = a.tile_rows(kk) as f64;
         for m in kk + 1..mt {
             let f = w * rk * rk * a.tile_rows(m) as f64;
-            trsm_tile(seq, prio(m, kk, mt), a.owner(m, kk), Side::Right, Uplo::Upper, Op::NoTrans, Diag::NonUnit, T::one(), a.tile(kk, kk), a.tile(m, kk), f)?;
+            trsm_tile(
+                seq,
+                prio(m, kk, mt),
+                a.owner(m, kk),
+                Side::Right,
+                Uplo::Upper,
+                Op::NoTrans,
+                Diag::NonUnit,
+                T::one(),
+                a.tile(kk, kk),
+                a.tile(m, kk),
+                f,
+            )?;
         }
         for n in kk + 1..nt {
             let f = w * rk * rk * a.tile_cols(n) as f64;
-            trsm_tile(seq, prio(kk, n, mt), a.owner(kk, n), Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), a.tile(kk, kk), a.tile(kk, n), f)?;
+            trsm_tile(
+                seq,
+                prio(kk, n, mt),
+                a.owner(kk, n),
+                Side::Left,
+                Uplo::Lower,
+                Op::NoTrans,
+                Diag::Unit,
+                T::one(),
+                a.tile(kk, kk),
+                a.tile(kk, n),
+                f,
+            )?;
             for m in kk + 1..mt {
                 let f = w * super::flops::gemm(a.tile_rows(m) as f64, a.tile_cols(n) as f64, rk);
-                gemm_tile(seq, prio(m, n, mt), a.owner(m, n), Op::NoTrans, Op::NoTrans, -T::one(), a.tile(m, kk), a.tile(kk, n), T::one(), a.tile(m, n), f)?;
+                gemm_tile(
+                    seq,
+                    prio(m, n, mt),
+                    a.owner(m, n),
+                    Op::NoTrans,
+                    Op::NoTrans,
+                    -T::one(),
+                    a.tile(m, kk),
+                    a.tile(kk, n),
+                    T::one(),
+                    a.tile(m, n),
+                    f,
+                )?;
             }
         }
     }
@@ -322,10 +437,18 @@ pub fn getrf_nopiv<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>) -> Result<()> {
 
 /// Submits the row interchanges `ipiv` (0-based, LAPACK order) on every tile column of `b`,
 /// forward or backward.
-fn laswp_async<T: Scalar>(seq: &Sequence, b: &TileMatrix<T>, ipiv: Arc<Vec<usize>>, forward: bool) -> Result<()> {
+fn laswp_async<T: Scalar>(
+    seq: &Sequence,
+    b: &TileMatrix<T>,
+    ipiv: Arc<Vec<usize>>,
+    forward: bool,
+) -> Result<()> {
     let mb = b.mb();
     for j in 0..b.nt() {
-        let mut t = seq.task("laswp").priority(prio(0, j, b.mt())).on_rank(b.owner(0, j));
+        let mut t = seq
+            .task("laswp")
+            .priority(prio(0, j, b.mt()))
+            .on_rank(b.owner(0, j));
         let mut toks: Vec<_> = (0..b.mt()).map(|i| t.read_write(b.tile(i, j))).collect();
         let ipiv = ipiv.clone();
         t.submit(move |ctx| {
@@ -344,27 +467,79 @@ fn laswp_async<T: Scalar>(seq: &Sequence, b: &TileMatrix<T>, ipiv: Arc<Vec<usize
 }
 
 /// Solves `op(A) X = B` with the factors of [`getrf`] (LAPACK `xGETRS`); `B` is overwritten.
-pub fn getrs<T: Scalar>(rt: &Runtime, trans: Op, a: &TileMatrix<T>, ipiv: &[usize], b: &TileMatrix<T>) -> Result<()> {
+pub fn getrs<T: Scalar>(
+    rt: &Runtime,
+    trans: Op,
+    a: &TileMatrix<T>,
+    ipiv: &[usize],
+    b: &TileMatrix<T>,
+) -> Result<()> {
     check_matrix(rt, a, "A")?;
     check_matrix(rt, b, "B")?;
     if a.m() != a.n() || b.m() != a.m() || ipiv.len() < a.m() {
         return Err(Error::invalid(
             0,
-            format!("getrs: A is {} x {}, B is {} x {}, ipiv has {}", a.m(), a.n(), b.m(), b.n(), ipiv.len()),
+            format!(
+                "getrs: A is {} x {}, B is {} x {}, ipiv has {}",
+                a.m(),
+                a.n(),
+                b.m(),
+                b.n(),
+                ipiv.len()
+            ),
         ));
     }
     if let Some(&bad) = ipiv[..a.m()].iter().find(|&&p| p >= a.m()) {
-        return Err(Error::invalid(0, format!("getrs: pivot {bad} out of range")));
+        return Err(Error::invalid(
+            0,
+            format!("getrs: pivot {bad} out of range"),
+        ));
     }
     let ipiv = Arc::new(ipiv[..a.m()].to_vec());
     let seq = rt.sequence();
     if trans == Op::NoTrans {
         laswp_async(&seq, b, ipiv, true)?;
-        trsm_async(&seq, Side::Left, Uplo::Lower, Op::NoTrans, Diag::Unit, T::one(), a, b)?;
-        trsm_async(&seq, Side::Left, Uplo::Upper, Op::NoTrans, Diag::NonUnit, T::one(), a, b)?;
+        trsm_async(
+            &seq,
+            Side::Left,
+            Uplo::Lower,
+            Op::NoTrans,
+            Diag::Unit,
+            T::one(),
+            a,
+            b,
+        )?;
+        trsm_async(
+            &seq,
+            Side::Left,
+            Uplo::Upper,
+            Op::NoTrans,
+            Diag::NonUnit,
+            T::one(),
+            a,
+            b,
+        )?;
     } else {
-        trsm_async(&seq, Side::Left, Uplo::Upper, trans, Diag::NonUnit, T::one(), a, b)?;
-        trsm_async(&seq, Side::Left, Uplo::Lower, trans, Diag::Unit, T::one(), a, b)?;
+        trsm_async(
+            &seq,
+            Side::Left,
+            Uplo::Upper,
+            trans,
+            Diag::NonUnit,
+            T::one(),
+            a,
+            b,
+        )?;
+        trsm_async(
+            &seq,
+            Side::Left,
+            Uplo::Lower,
+            trans,
+            Diag::Unit,
+            T::one(),
+            a,
+            b,
+        )?;
         laswp_async(&seq, b, ipiv, false)?;
     }
     seq.wait()
@@ -373,9 +548,23 @@ pub fn getrs<T: Scalar>(rt: &Runtime, trans: Op, a: &TileMatrix<T>, ipiv: &[usiz
 /// Solves `A X = B` by LU with partial pivoting (LAPACK `xGESV`): `A` holds the factors,
 /// `ipiv` the pivots and `B` the solution on return. A singular `U` gives
 /// [`Error::Singular`] and `B` is left untouched.
-pub fn gesv<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, ipiv: &mut [usize], b: &TileMatrix<T>) -> Result<()> {
+pub fn gesv<T: Scalar>(
+    rt: &Runtime,
+    a: &TileMatrix<T>,
+    ipiv: &mut [usize],
+    b: &TileMatrix<T>,
+) -> Result<()> {
     if a.m() != a.n() || b.m() != a.m() {
-        return Err(Error::invalid(0, format!("gesv: A is {} x {}, B is {} x {}", a.m(), a.n(), b.m(), b.n())));
+        return Err(Error::invalid(
+            0,
+            format!(
+                "gesv: A is {} x {}, B is {} x {}",
+                a.m(),
+                a.n(),
+                b.m(),
+                b.n()
+            ),
+        ));
     }
     check_matrix(rt, b, "B")?;
     {

@@ -16,12 +16,12 @@
 //! assert!((&b - &x0).norm_max() < 1e-10);
 //! ```
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use super::auto_tile_size;
 use crate::error::{Error, Result};
 use crate::runtime::Runtime;
 use crate::tile::TileMatrix;
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Mat, MatMut, MatRef};
 use tessera_kernels::{Norm, Op, Scalar, Side, Uplo};
 
@@ -43,7 +43,12 @@ pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, a: MatMut<'_, T>) -> Result<()
 }
 
 /// Solves `A X = B` with a Cholesky factor from [`potrf`] (LAPACK `xPOTRS`).
-pub fn potrs<T: Scalar>(rt: &Runtime, uplo: Uplo, a: MatRef<'_, T>, b: MatMut<'_, T>) -> Result<()> {
+pub fn potrs<T: Scalar>(
+    rt: &Runtime,
+    uplo: Uplo,
+    a: MatRef<'_, T>,
+    b: MatMut<'_, T>,
+) -> Result<()> {
     let nb = nb_for(rt, a.nrows(), a.ncols());
     let ta = tiles(rt, a, nb)?;
     let tb = tiles(rt, b.rb(), nb)?;
@@ -84,7 +89,13 @@ pub fn getrf_nopiv<T: Scalar>(rt: &Runtime, a: MatMut<'_, T>) -> Result<()> {
 }
 
 /// Solves `op(A) X = B` with the factors from [`getrf`] (LAPACK `xGETRS`).
-pub fn getrs<T: Scalar>(rt: &Runtime, trans: Op, a: MatRef<'_, T>, ipiv: &[usize], b: MatMut<'_, T>) -> Result<()> {
+pub fn getrs<T: Scalar>(
+    rt: &Runtime,
+    trans: Op,
+    a: MatRef<'_, T>,
+    ipiv: &[usize],
+    b: MatMut<'_, T>,
+) -> Result<()> {
     let nb = nb_for(rt, a.nrows(), a.ncols());
     let ta = tiles(rt, a, nb)?;
     let tb = tiles(rt, b.rb(), nb)?;
@@ -93,7 +104,12 @@ pub fn getrs<T: Scalar>(rt: &Runtime, trans: Op, a: MatRef<'_, T>, ipiv: &[usize
 }
 
 /// Solves `A X = B` by LU with partial pivoting (LAPACK `xGESV`).
-pub fn gesv<T: Scalar>(rt: &Runtime, a: MatMut<'_, T>, ipiv: &mut [usize], b: MatMut<'_, T>) -> Result<()> {
+pub fn gesv<T: Scalar>(
+    rt: &Runtime,
+    a: MatMut<'_, T>,
+    ipiv: &mut [usize],
+    b: MatMut<'_, T>,
+) -> Result<()> {
     let nb = nb_for(rt, a.nrows(), a.ncols());
     let ta = tiles(rt, a.rb(), nb)?;
     let tb = tiles(rt, b.rb(), nb)?;
@@ -123,7 +139,10 @@ pub fn geqrf<T: Scalar>(rt: &Runtime, a: MatMut<'_, T>) -> Result<QrReflectors<T
     let tt = super::qr_workspace(&ta);
     super::geqrf(rt, &ta, &tt)?;
     ta.to_col_major(rt, a)?;
-    Ok(QrReflectors { nb, t: tt.to_mat(rt)? })
+    Ok(QrReflectors {
+        nb,
+        t: tt.to_mat(rt)?,
+    })
 }
 
 /// Multiplies `C` by the `Q` of [`geqrf`] (LAPACK `xUNMQR` / `xORMQR`).
@@ -148,7 +167,14 @@ pub fn unmqr<T: Scalar>(
 pub fn gels<T: Scalar>(rt: &Runtime, a: MatMut<'_, T>, b: MatMut<'_, T>) -> Result<()> {
     let (m, n) = (a.nrows(), a.ncols());
     if b.nrows() != m.max(n) {
-        return Err(Error::invalid(0, format!("gels: B has {} rows, needs max(m, n) = {}", b.nrows(), m.max(n))));
+        return Err(Error::invalid(
+            0,
+            format!(
+                "gels: B has {} rows, needs max(m, n) = {}",
+                b.nrows(),
+                m.max(n)
+            ),
+        ));
     }
     let nb = nb_for(rt, m, n);
     let ta = tiles(rt, a.rb(), nb)?;

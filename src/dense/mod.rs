@@ -25,16 +25,17 @@ pub use blas3::{gemm, gemm_async, herk, herk_async, syrk, syrk_async, trsm, trsm
 pub use generate::{plghe, plgsy, plrnt, random_value};
 pub use geqrf::{gels, geqrf, geqrf_async, qr_workspace, unmqr, unmqr_async};
 pub use getrf::{
-    getrf, getrf_async, getrf_nopiv, getrf_nopiv_async, getrs, gesv, swap_batch_columns, LuOptions, PIVOT_NONE,
+    gesv, getrf, getrf_async, getrf_nopiv, getrf_nopiv_async, getrs, swap_batch_columns, LuOptions,
+    PIVOT_NONE,
 };
 pub use norm::{lange, lanhe, lansy};
 pub use potrf::{posv, potrf, potrf_async, potrs, potrs_async};
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, Sequence};
 use crate::tile::TileMatrix;
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use tessera_kernels::Scalar;
 
 /// The tile size picked for an `m x n` problem when none is given (overridden by
@@ -61,7 +62,11 @@ pub(crate) fn prio(m: usize, n: usize, mt: usize) -> i64 {
 }
 
 /// Checks that `a` can be used by the single-process runtime and has square tiles.
-pub(crate) fn check_matrix<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, name: &'static str) -> Result<()> {
+pub(crate) fn check_matrix<T: Scalar>(
+    rt: &Runtime,
+    a: &TileMatrix<T>,
+    name: &'static str,
+) -> Result<()> {
     if a.distribution().nranks() > rt.nranks() {
         return Err(Error::invalid(
             0,
@@ -73,15 +78,29 @@ pub(crate) fn check_matrix<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, name: &'s
         ));
     }
     if a.mb() != a.nb() {
-        return Err(Error::invalid(0, format!("{name} must have square tiles (has {} x {})", a.mb(), a.nb())));
+        return Err(Error::invalid(
+            0,
+            format!(
+                "{name} must have square tiles (has {} x {})",
+                a.mb(),
+                a.nb()
+            ),
+        ));
     }
     Ok(())
 }
 
 /// Checks that `b`'s tile rows match `a`'s tile columns (same tile size).
-pub(crate) fn check_conformal<T: Scalar>(a: &TileMatrix<T>, b: &TileMatrix<T>, what: &str) -> Result<()> {
+pub(crate) fn check_conformal<T: Scalar>(
+    a: &TileMatrix<T>,
+    b: &TileMatrix<T>,
+    what: &str,
+) -> Result<()> {
     if a.nb() != b.mb() {
-        return Err(Error::invalid(0, format!("{what}: tile sizes differ ({} vs {})", a.nb(), b.mb())));
+        return Err(Error::invalid(
+            0,
+            format!("{what}: tile sizes differ ({} vs {})", a.nb(), b.mb()),
+        ));
     }
     Ok(())
 }
@@ -89,17 +108,30 @@ pub(crate) fn check_conformal<T: Scalar>(a: &TileMatrix<T>, b: &TileMatrix<T>, w
 /// Submits one task per tile that fails with [`Error::NotFinite`] if the tile holds a NaN
 /// or an infinity. Factorizations run it first: the check costs one read of the matrix and
 /// runs in parallel with the start of the factorization.
-pub(crate) fn check_finite_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, arg: &'static str) -> Result<()> {
+pub(crate) fn check_finite_async<T: Scalar>(
+    seq: &Sequence,
+    a: &TileMatrix<T>,
+    arg: &'static str,
+) -> Result<()> {
     let (r0, c0) = (a.row_offset(), a.col_offset());
     let (mb, nb) = (a.mb(), a.nb());
     for j in 0..a.nt() {
         for i in 0..a.mt() {
-            let mut t = seq.task("check_finite").priority(i64::MAX / 2).on_rank(a.owner(i, j));
+            let mut t = seq
+                .task("check_finite")
+                .priority(i64::MAX / 2)
+                .on_rank(a.owner(i, j));
             let r = t.read(a.tile(i, j));
-            t.submit(move |ctx| match tessera_kernels::find_non_finite(r.get(ctx).as_ref()) {
-                None => Ok(()),
-                Some((ii, jj)) => Err(Error::NotFinite { arg, row: r0 + i * mb + ii, col: c0 + j * nb + jj }),
-            })?;
+            t.submit(
+                move |ctx| match tessera_kernels::find_non_finite(r.get(ctx).as_ref()) {
+                    None => Ok(()),
+                    Some((ii, jj)) => Err(Error::NotFinite {
+                        arg,
+                        row: r0 + i * mb + ii,
+                        col: c0 + j * nb + jj,
+                    }),
+                },
+            )?;
         }
     }
     Ok(())

@@ -11,11 +11,11 @@
 //! dense::ndarray::posv(&rt, Uplo::Lower, a.view_mut(), b.view_mut()).unwrap();
 //! ```
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use super::lapack;
 use crate::error::Result;
 use crate::runtime::Runtime;
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use ndarray::{ArrayView2, ArrayViewMut2};
 use tessera_kernels::{Op, Scalar, Uplo};
 
@@ -40,7 +40,12 @@ pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, a: ArrayViewMut2<'_, T>) -> Re
 }
 
 /// [`lapack::posv`] on ndarray views.
-pub fn posv<T: Scalar>(rt: &Runtime, uplo: Uplo, a: ArrayViewMut2<'_, T>, b: ArrayViewMut2<'_, T>) -> Result<()> {
+pub fn posv<T: Scalar>(
+    rt: &Runtime,
+    uplo: Uplo,
+    a: ArrayViewMut2<'_, T>,
+    b: ArrayViewMut2<'_, T>,
+) -> Result<()> {
     lapack::posv(rt, uplo, as_faer_mut(a), as_faer_mut(b))
 }
 
@@ -50,17 +55,32 @@ pub fn getrf<T: Scalar>(rt: &Runtime, a: ArrayViewMut2<'_, T>, ipiv: &mut [usize
 }
 
 /// [`lapack::getrs`] on ndarray views.
-pub fn getrs<T: Scalar>(rt: &Runtime, trans: Op, a: ArrayView2<'_, T>, ipiv: &[usize], b: ArrayViewMut2<'_, T>) -> Result<()> {
+pub fn getrs<T: Scalar>(
+    rt: &Runtime,
+    trans: Op,
+    a: ArrayView2<'_, T>,
+    ipiv: &[usize],
+    b: ArrayViewMut2<'_, T>,
+) -> Result<()> {
     lapack::getrs(rt, trans, as_faer(a), ipiv, as_faer_mut(b))
 }
 
 /// [`lapack::gesv`] on ndarray views.
-pub fn gesv<T: Scalar>(rt: &Runtime, a: ArrayViewMut2<'_, T>, ipiv: &mut [usize], b: ArrayViewMut2<'_, T>) -> Result<()> {
+pub fn gesv<T: Scalar>(
+    rt: &Runtime,
+    a: ArrayViewMut2<'_, T>,
+    ipiv: &mut [usize],
+    b: ArrayViewMut2<'_, T>,
+) -> Result<()> {
     lapack::gesv(rt, as_faer_mut(a), ipiv, as_faer_mut(b))
 }
 
 /// [`lapack::gels`] on ndarray views.
-pub fn gels<T: Scalar>(rt: &Runtime, a: ArrayViewMut2<'_, T>, b: ArrayViewMut2<'_, T>) -> Result<()> {
+pub fn gels<T: Scalar>(
+    rt: &Runtime,
+    a: ArrayViewMut2<'_, T>,
+    b: ArrayViewMut2<'_, T>,
+) -> Result<()> {
     lapack::gels(rt, as_faer_mut(a), as_faer_mut(b))
 }
 

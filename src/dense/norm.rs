@@ -1,11 +1,11 @@
 //! Tiled norms: lange (general), lansy / lanhe (symmetric / Hermitian, one triangle stored).
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use super::check_matrix;
 use crate::error::{Error, Result};
 use crate::runtime::{Handle, Runtime};
 use crate::tile::TileMatrix;
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use tessera_kernels::{self as k, Norm, PartialNorm, Scalar, Uplo};
 
 /// The norm of a general tile matrix (LAPACK `xLANGE`).
@@ -33,7 +33,12 @@ pub fn lanhe<T: Scalar>(rt: &Runtime, norm: Norm, uplo: Uplo, a: &TileMatrix<T>)
     norm_impl(rt, norm, Some(uplo), a)
 }
 
-fn norm_impl<T: Scalar>(rt: &Runtime, norm: Norm, sym: Option<Uplo>, a: &TileMatrix<T>) -> Result<f64> {
+fn norm_impl<T: Scalar>(
+    rt: &Runtime,
+    norm: Norm,
+    sym: Option<Uplo>,
+    a: &TileMatrix<T>,
+) -> Result<f64> {
     check_matrix(rt, a, "A")?;
     if sym.is_some() && a.m() != a.n() {
         return Err(Error::invalid(0, "symmetric norm of a non-square matrix"));
@@ -89,25 +94,32 @@ fn norm_impl<T: Scalar>(rt: &Runtime, norm: Norm, sym: Option<Uplo>, a: &TileMat
     let mut max: f64 = 0.0;
     let mut ssq = (0.0, 1.0);
     for (i, j, mirror, h) in parts {
-        let (p, q) = h.into_inner().map_err(|_| Error::Runtime("norm result still shared".into()))?;
+        let (p, q) = h
+            .into_inner()
+            .map_err(|_| Error::Runtime("norm result still shared".into()))?;
         for (p, transposed) in [(Some(p), false), (q, true)] {
             let (bi, bj) = if transposed { (j, i) } else { (i, j) };
             match p {
                 None => {}
-                Some(PartialNorm::Max(v)) => {
-                    if v > max || v.is_nan() {
-                        max = v
-                    }
-                }
-                Some(PartialNorm::ColSums(c)) if !transposed => {
-                    c.iter().enumerate().for_each(|(x, v)| colsums[bj * nb + x] += v)
-                }
+                Some(PartialNorm::Max(v)) if v > max || v.is_nan() => max = v,
+                Some(PartialNorm::Max(_)) => {}
+                Some(PartialNorm::ColSums(c)) if !transposed => c
+                    .iter()
+                    .enumerate()
+                    .for_each(|(x, v)| colsums[bj * nb + x] += v),
                 // Row sums of the tile are the column sums of its transpose at (j, i).
-                Some(PartialNorm::RowSums(r)) if transposed => {
-                    r.iter().enumerate().for_each(|(x, v)| colsums[bj * nb + x] += v)
-                }
-                Some(PartialNorm::RowSums(r)) => r.iter().enumerate().for_each(|(x, v)| rowsums[bi * mb + x] += v),
-                Some(PartialNorm::ColSums(c)) => c.iter().enumerate().for_each(|(x, v)| rowsums[bi * mb + x] += v),
+                Some(PartialNorm::RowSums(r)) if transposed => r
+                    .iter()
+                    .enumerate()
+                    .for_each(|(x, v)| colsums[bj * nb + x] += v),
+                Some(PartialNorm::RowSums(r)) => r
+                    .iter()
+                    .enumerate()
+                    .for_each(|(x, v)| rowsums[bi * mb + x] += v),
+                Some(PartialNorm::ColSums(c)) => c
+                    .iter()
+                    .enumerate()
+                    .for_each(|(x, v)| rowsums[bi * mb + x] += v),
                 Some(PartialNorm::Ssq { scale, sumsq }) => {
                     let w = if mirror { 2.0 } else { 1.0 };
                     ssq = k::ssq_combine(ssq, (scale, sumsq * w));

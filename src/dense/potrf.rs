@@ -1,12 +1,12 @@
 //! Tiled Cholesky: potrf, potrs, posv.
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use super::blas3::{gemm_tile, trsm_async, trsm_tile};
 use super::{check_finite_async, check_matrix, prio};
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, Sequence};
 use crate::tile::TileMatrix;
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use tessera_kernels::{self as k, Diag, Op, Scalar, Side, Uplo};
 
 /// Submits the tiled Cholesky factorization of the Hermitian positive definite `a`:
@@ -15,7 +15,10 @@ use tessera_kernels::{self as k, Diag, Op, Scalar, Side, Uplo};
 /// [`Error::NotPositiveDefinite`] (global order, 1-based).
 pub fn potrf_async<T: Scalar>(seq: &Sequence, uplo: Uplo, a: &TileMatrix<T>) -> Result<()> {
     if a.m() != a.n() {
-        return Err(Error::invalid(2, format!("potrf: A must be square (is {} x {})", a.m(), a.n())));
+        return Err(Error::invalid(
+            2,
+            format!("potrf: A must be square (is {} x {})", a.m(), a.n()),
+        ));
     }
     let nt = a.nt();
     let mt = a.mt();
@@ -26,10 +29,15 @@ pub fn potrf_async<T: Scalar>(seq: &Sequence, uplo: Uplo, a: &TileMatrix<T>) -> 
         {
             let n = a.tile_rows(kk) as f64;
             let off = kk * nb;
-            let mut t = seq.task("potrf").priority(prio(kk, kk, mt)).on_rank(a.owner(kk, kk)).flops(w * n * n * n / 3.0);
+            let mut t = seq
+                .task("potrf")
+                .priority(prio(kk, kk, mt))
+                .on_rank(a.owner(kk, kk))
+                .flops(w * n * n * n / 3.0);
             let mut wa = t.read_write(a.tile(kk, kk));
             t.submit(move |ctx| {
-                k::potrf(uplo, wa.get_mut(ctx).as_mut()).map_err(|j| Error::NotPositiveDefinite { order: off + j + 1 })
+                k::potrf(uplo, wa.get_mut(ctx).as_mut())
+                    .map_err(|j| Error::NotPositiveDefinite { order: off + j + 1 })
             })?;
         }
         let nbf = a.tile_rows(kk) as f64;
@@ -38,21 +46,56 @@ pub fn potrf_async<T: Scalar>(seq: &Sequence, uplo: Uplo, a: &TileMatrix<T>) -> 
                 // A[m][k] = A[m][k] L[k][k]^-H
                 for m in kk + 1..mt {
                     let f = w * nbf * nbf * a.tile_rows(m) as f64;
-                    trsm_tile(seq, prio(m, kk, mt), a.owner(m, kk), Side::Right, Uplo::Lower, Op::ConjTrans, Diag::NonUnit, T::one(), a.tile(kk, kk), a.tile(m, kk), f)?;
+                    trsm_tile(
+                        seq,
+                        prio(m, kk, mt),
+                        a.owner(m, kk),
+                        Side::Right,
+                        Uplo::Lower,
+                        Op::ConjTrans,
+                        Diag::NonUnit,
+                        T::one(),
+                        a.tile(kk, kk),
+                        a.tile(m, kk),
+                        f,
+                    )?;
                 }
                 for n in kk + 1..nt {
                     // A[n][n] -= A[n][k] A[n][k]^H
                     let rn = a.tile_rows(n) as f64;
-                    let mut t = seq.task("herk").priority(prio(n, n, mt)).on_rank(a.owner(n, n)).flops(w * rn * rn * nbf);
+                    let mut t = seq
+                        .task("herk")
+                        .priority(prio(n, n, mt))
+                        .on_rank(a.owner(n, n))
+                        .flops(w * rn * rn * nbf);
                     let ra = t.read(a.tile(n, kk));
                     let mut wc = t.read_write(a.tile(n, n));
                     t.submit(move |ctx| {
-                        k::herk(Uplo::Lower, Op::NoTrans, -1.0, ra.get(ctx).as_ref(), 1.0, wc.get_mut(ctx).as_mut());
+                        k::herk(
+                            Uplo::Lower,
+                            Op::NoTrans,
+                            -1.0,
+                            ra.get(ctx).as_ref(),
+                            1.0,
+                            wc.get_mut(ctx).as_mut(),
+                        );
                         Ok(())
                     })?;
                     for m in n + 1..mt {
                         let f = w * 2.0 * a.tile_rows(m) as f64 * rn * nbf;
-                        gemm_tile(seq, prio(m, n, mt), a.owner(m, n), Op::NoTrans, Op::ConjTrans, -T::one(), a.tile(m, kk), a.tile(n, kk), T::one(), a.tile(m, n), f)?;
+                        gemm_tile(
+                            seq,
+                            prio(m, n, mt),
+                            a.owner(m, n),
+                            Op::NoTrans,
+                            Op::ConjTrans,
+                            -T::one(),
+                            a.tile(m, kk),
+                            a.tile(n, kk),
+                            T::one(),
+                            a.tile(m, n),
+                            f,
+                        )?;
                     }
                 }
             }
@@ -60,21 +103,56 @@ pub fn potrf_async<T: Scalar>(seq: &Sequence, uplo: Uplo, a: &TileMatrix<T>) -> 
                 // A[k][n] = U[k][k]^-H A[k][n]
                 for n in kk + 1..nt {
                     let f = w * nbf * nbf * a.tile_cols(n) as f64;
-                    trsm_tile(seq, prio(kk, n, mt), a.owner(kk, n), Side::Left, Uplo::Upper, Op::ConjTrans, Diag::NonUnit, T::one(), a.tile(kk, kk), a.tile(kk, n), f)?;
+                    trsm_tile(
+                        seq,
+                        prio(kk, n, mt),
+                        a.owner(kk, n),
+                        Side::Left,
+                        Uplo::Upper,
+                        Op::ConjTrans,
+                        Diag::NonUnit,
+                        T::one(),
+                        a.tile(kk, kk),
+                        a.tile(kk, n),
+                        f,
+                    )?;
                 }
                 for m in kk + 1..mt {
                     // A[m][m] -= A[k][m]^H A[k][m]
                     let rm = a.tile_cols(m) as f64;
-                    let mut t = seq.task("herk").priority(prio(m, m, mt)).on_rank(a.owner(m, m)).flops(w * rm * rm * nbf);
+                    let mut t = seq
+                        .task("herk")
+                        .priority(prio(m, m, mt))
+                        .on_rank(a.owner(m, m))
+                        .flops(w * rm * rm * nbf);
                     let ra = t.read(a.tile(kk, m));
                     let mut wc = t.read_write(a.tile(m, m));
                     t.submit(move |ctx| {
-                        k::herk(Uplo::Upper, Op::ConjTrans, -1.0, ra.get(ctx).as_ref(), 1.0, wc.get_mut(ctx).as_mut());
+                        k::herk(
+                            Uplo::Upper,
+                            Op::ConjTrans,
+                            -1.0,
+                            ra.get(ctx).as_ref(),
+                            1.0,
+                            wc.get_mut(ctx).as_mut(),
+                        );
                         Ok(())
                     })?;
                     for n in m + 1..nt {
                         let f = w * 2.0 * rm * a.tile_cols(n) as f64 * nbf;
-                        gemm_tile(seq, prio(m, n, mt), a.owner(m, n), Op::ConjTrans, Op::NoTrans, -T::one(), a.tile(kk, m), a.tile(kk, n), T::one(), a.tile(m, n), f)?;
+                        gemm_tile(
+                            seq,
+                            prio(m, n, mt),
+                            a.owner(m, n),
+                            Op::ConjTrans,
+                            Op::NoTrans,
+                            -T::one(),
+                            a.tile(kk, m),
+                            a.tile(kk, n),
+                            T::one(),
+                            a.tile(m, n),
+                            f,
+                        )?;
                     }
                 }
             }
@@ -104,7 +182,11 @@ pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, a: &TileMatrix<T>) -> Result<(
 }
 
 /// The finiteness check restricted to the tiles of one triangle (the other is not read).
-fn check_finite_triangle_async<T: Scalar>(seq: &Sequence, uplo: Uplo, a: &TileMatrix<T>) -> Result<()> {
+fn check_finite_triangle_async<T: Scalar>(
+    seq: &Sequence,
+    uplo: Uplo,
+    a: &TileMatrix<T>,
+) -> Result<()> {
     for j in 0..a.nt() {
         let rows = match uplo {
             Uplo::Lower => j..a.mt(),
@@ -118,24 +200,79 @@ fn check_finite_triangle_async<T: Scalar>(seq: &Sequence, uplo: Uplo, a: &TileMa
 }
 
 /// Submits the solve `A X = B` with the Cholesky factor computed by [`potrf_async`].
-pub fn potrs_async<T: Scalar>(seq: &Sequence, uplo: Uplo, a: &TileMatrix<T>, b: &TileMatrix<T>) -> Result<()> {
+pub fn potrs_async<T: Scalar>(
+    seq: &Sequence,
+    uplo: Uplo,
+    a: &TileMatrix<T>,
+    b: &TileMatrix<T>,
+) -> Result<()> {
     if a.m() != a.n() || b.m() != a.m() {
-        return Err(Error::invalid(0, format!("potrs: A is {} x {}, B is {} x {}", a.m(), a.n(), b.m(), b.n())));
+        return Err(Error::invalid(
+            0,
+            format!(
+                "potrs: A is {} x {}, B is {} x {}",
+                a.m(),
+                a.n(),
+                b.m(),
+                b.n()
+            ),
+        ));
     }
     match uplo {
         Uplo::Lower => {
-            trsm_async(seq, Side::Left, Uplo::Lower, Op::NoTrans, Diag::NonUnit, T::one(), a, b)?;
-            trsm_async(seq, Side::Left, Uplo::Lower, Op::ConjTrans, Diag::NonUnit, T::one(), a, b)
+            trsm_async(
+                seq,
+                Side::Left,
+                Uplo::Lower,
+                Op::NoTrans,
+                Diag::NonUnit,
+                T::one(),
+                a,
+                b,
+            )?;
+            trsm_async(
+                seq,
+                Side::Left,
+                Uplo::Lower,
+                Op::ConjTrans,
+                Diag::NonUnit,
+                T::one(),
+                a,
+                b,
+            )
         }
         Uplo::Upper => {
-            trsm_async(seq, Side::Left, Uplo::Upper, Op::ConjTrans, Diag::NonUnit, T::one(), a, b)?;
-            trsm_async(seq, Side::Left, Uplo::Upper, Op::NoTrans, Diag::NonUnit, T::one(), a, b)
+            trsm_async(
+                seq,
+                Side::Left,
+                Uplo::Upper,
+                Op::ConjTrans,
+                Diag::NonUnit,
+                T::one(),
+                a,
+                b,
+            )?;
+            trsm_async(
+                seq,
+                Side::Left,
+                Uplo::Upper,
+                Op::NoTrans,
+                Diag::NonUnit,
+                T::one(),
+                a,
+                b,
+            )
         }
     }
 }
 
 /// Solves `A X = B` with the factor from [`potrf`] (LAPACK `xPOTRS`); `B` is overwritten.
-pub fn potrs<T: Scalar>(rt: &Runtime, uplo: Uplo, a: &TileMatrix<T>, b: &TileMatrix<T>) -> Result<()> {
+pub fn potrs<T: Scalar>(
+    rt: &Runtime,
+    uplo: Uplo,
+    a: &TileMatrix<T>,
+    b: &TileMatrix<T>,
+) -> Result<()> {
     check_matrix(rt, a, "A")?;
     check_matrix(rt, b, "B")?;
     let seq = rt.sequence();
@@ -145,11 +282,25 @@ pub fn potrs<T: Scalar>(rt: &Runtime, uplo: Uplo, a: &TileMatrix<T>, b: &TileMat
 
 /// Factors `A` and solves `A X = B` (LAPACK `xPOSV`); `A` holds the factor and `B` the
 /// solution on return. The solve is not run if the factorization fails.
-pub fn posv<T: Scalar>(rt: &Runtime, uplo: Uplo, a: &TileMatrix<T>, b: &TileMatrix<T>) -> Result<()> {
+pub fn posv<T: Scalar>(
+    rt: &Runtime,
+    uplo: Uplo,
+    a: &TileMatrix<T>,
+    b: &TileMatrix<T>,
+) -> Result<()> {
     check_matrix(rt, a, "A")?;
     check_matrix(rt, b, "B")?;
     if b.m() != a.m() {
-        return Err(Error::invalid(0, format!("posv: A is {} x {}, B is {} x {}", a.m(), a.n(), b.m(), b.n())));
+        return Err(Error::invalid(
+            0,
+            format!(
+                "posv: A is {} x {}, B is {} x {}",
+                a.m(),
+                a.n(),
+                b.m(),
+                b.n()
+            ),
+        ));
     }
     let seq = rt.sequence();
     check_finite_triangle_async(&seq, uplo, a)?;

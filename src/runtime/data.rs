@@ -62,7 +62,10 @@ pub(crate) struct Coherence {
 
 impl Coherence {
     fn state(&self, node: MemoryNode) -> ReplicaState {
-        self.replicas.iter().find(|(n, _)| *n == node).map_or(ReplicaState::Invalid, |r| r.1)
+        self.replicas
+            .iter()
+            .find(|(n, _)| *n == node)
+            .map_or(ReplicaState::Invalid, |r| r.1)
     }
 }
 
@@ -99,7 +102,9 @@ pub struct Handle<D> {
 
 impl<D> Clone for Handle<D> {
     fn clone(&self) -> Self {
-        Handle { inner: self.inner.clone() }
+        Handle {
+            inner: self.inner.clone(),
+        }
     }
 }
 
@@ -111,8 +116,13 @@ impl<D: Send + Sync + 'static> Handle<D> {
             inner: Arc::new(HandleInner {
                 id: NEXT_HANDLE.fetch_add(1, Ordering::Relaxed),
                 data: UnsafeCell::new(data),
-                deps: Mutex::new(DepState { last_writer: None, readers: Vec::new() }),
-                coherence: Mutex::new(Coherence { replicas: vec![(MemoryNode::Host, ReplicaState::Modified)] }),
+                deps: Mutex::new(DepState {
+                    last_writer: None,
+                    readers: Vec::new(),
+                }),
+                coherence: Mutex::new(Coherence {
+                    replicas: vec![(MemoryNode::Host, ReplicaState::Modified)],
+                }),
                 bytes,
             }),
         }
@@ -199,7 +209,12 @@ impl<D: Send + Sync> AnyHandle for HandleInner<D> {
                 None => c.replicas.push((node, ReplicaState::Modified)),
             }
         } else {
-            let only = c.replicas.iter().filter(|r| r.1 != ReplicaState::Invalid).count() == 1;
+            let only = c
+                .replicas
+                .iter()
+                .filter(|r| r.1 != ReplicaState::Invalid)
+                .count()
+                == 1;
             if let Some(r) = c.replicas.iter_mut().find(|(n, _)| *n == node) {
                 if !(only && r.1 == ReplicaState::Modified) {
                     r.1 = ReplicaState::Shared;

@@ -57,14 +57,21 @@ pub struct RuntimeConfig {
 impl Default for RuntimeConfig {
     fn default() -> Self {
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        RuntimeConfig { workers, window: 100_000, trace: crate::env::trace_requested() }
+        RuntimeConfig {
+            workers,
+            window: 100_000,
+            trace: crate::env::trace_requested(),
+        }
     }
 }
 
 impl RuntimeConfig {
     /// The default configuration with `workers` threads (at least one).
     pub fn with_workers(workers: usize) -> Self {
-        RuntimeConfig { workers: workers.max(1), ..Default::default() }
+        RuntimeConfig {
+            workers: workers.max(1),
+            ..Default::default()
+        }
     }
     /// Turns tracing on or off.
     pub fn trace(mut self, on: bool) -> Self {
@@ -91,7 +98,9 @@ impl PartialOrd for Ready {
 }
 impl Ord for Ready {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.priority.cmp(&o.priority).then_with(|| o.order.cmp(&self.order))
+        self.priority
+            .cmp(&o.priority)
+            .then_with(|| o.order.cmp(&self.order))
     }
 }
 
@@ -127,7 +136,12 @@ impl Runtime {
     pub fn new(config: RuntimeConfig) -> Self {
         let workers = config.workers.max(1);
         let shared = Arc::new(Shared {
-            queue: Mutex::new(Queue { heap: BinaryHeap::new(), next_order: 0, shutdown: false, sleeping: 0 }),
+            queue: Mutex::new(Queue {
+                heap: BinaryHeap::new(),
+                next_order: 0,
+                shutdown: false,
+                sleeping: 0,
+            }),
             work_cv: Condvar::new(),
             in_flight: AtomicUsize::new(0),
             window: config.window.max(16),
@@ -173,7 +187,9 @@ impl Runtime {
     /// A new sequence to submit tasks into.
     pub fn sequence(&self) -> Sequence {
         Sequence {
-            rt: RuntimeRef { shared: self.shared.clone() },
+            rt: RuntimeRef {
+                shared: self.shared.clone(),
+            },
             inner: Arc::new(SeqInner {
                 error: Mutex::new(None),
                 failed: AtomicBool::new(false),
@@ -192,7 +208,10 @@ impl Runtime {
     /// Takes the events recorded so far (and clears them).
     pub fn take_trace(&self) -> Trace {
         let events = std::mem::take(&mut *self.shared.trace.lock().unwrap());
-        Trace { events, workers: self.shared.workers }
+        Trace {
+            events,
+            workers: self.shared.workers,
+        }
     }
 }
 
@@ -247,7 +266,11 @@ fn push_ready(s: &Shared, tasks: Vec<Arc<TaskNode>>) {
     for task in tasks {
         let order = q.next_order;
         q.next_order += 1;
-        q.heap.push(Ready { priority: task.priority, order, task });
+        q.heap.push(Ready {
+            priority: task.priority,
+            order,
+            task,
+        });
     }
     let sleeping = q.sleeping;
     drop(q);
@@ -317,7 +340,11 @@ fn run_task(s: &Shared, worker: usize, task: &Arc<TaskNode>) {
         return;
     }
     let Some(body) = body else { return };
-    let ctx = TaskContext { task: task.id, worker, node: MemoryNode::Host };
+    let ctx = TaskContext {
+        task: task.id,
+        worker,
+        node: MemoryNode::Host,
+    };
     for (h, mode) in &accesses {
         if let Err(e) = h.acquire(ctx.node, *mode) {
             seq.fail(e);
@@ -326,7 +353,11 @@ fn run_task(s: &Shared, worker: usize, task: &Arc<TaskNode>) {
         }
     }
     let tracing = s.tracing.load(Ordering::Relaxed);
-    let start = if tracing { s.epoch.elapsed().as_secs_f64() } else { 0.0 };
+    let start = if tracing {
+        s.epoch.elapsed().as_secs_f64()
+    } else {
+        0.0
+    };
     let res = catch_unwind(AssertUnwindSafe(|| body(&ctx)));
     if tracing {
         let end = s.epoch.elapsed().as_secs_f64();
@@ -350,7 +381,10 @@ fn run_task(s: &Shared, worker: usize, task: &Arc<TaskNode>) {
                 .map(|s| s.to_string())
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic payload".into());
-            Some(Error::TaskPanicked { task: task.kind, message })
+            Some(Error::TaskPanicked {
+                task: task.kind,
+                message,
+            })
         }
     };
     if let Some(e) = err {
@@ -411,7 +445,10 @@ impl Sequence {
     /// Waits until every task submitted so far that writes `h` has finished, so that the
     /// caller can read it (the other tasks go on).
     pub fn wait_for<D: Send + Sync + 'static>(&self, h: &Handle<D>) -> Result<()> {
-        let side = Sequence { rt: self.rt.clone(), inner: new_seq_inner() };
+        let side = Sequence {
+            rt: self.rt.clone(),
+            inner: new_seq_inner(),
+        };
         let mut t = side.task("wait_for");
         let _r = t.read(h);
         t.submit(|_| Ok(()))?;

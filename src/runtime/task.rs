@@ -157,25 +157,35 @@ impl<'s> TaskBuilder<'s> {
                 ));
             }
         }
-        self.accesses.push((h.inner.clone() as Arc<dyn AnyHandle>, mode));
+        self.accesses
+            .push((h.inner.clone() as Arc<dyn AnyHandle>, mode));
     }
 
     /// Declares a read of `h`.
     pub fn read<D: Send + Sync + 'static>(&mut self, h: &Handle<D>) -> ReadToken<D> {
         self.add(h, Access::Read);
-        ReadToken { h: h.clone(), task: self.id }
+        ReadToken {
+            h: h.clone(),
+            task: self.id,
+        }
     }
 
     /// Declares a read-modify-write of `h`.
     pub fn read_write<D: Send + Sync + 'static>(&mut self, h: &Handle<D>) -> WriteToken<D> {
         self.add(h, Access::ReadWrite);
-        WriteToken { h: h.clone(), task: self.id }
+        WriteToken {
+            h: h.clone(),
+            task: self.id,
+        }
     }
 
     /// Declares that `h` is overwritten without being read.
     pub fn write<D: Send + Sync + 'static>(&mut self, h: &Handle<D>) -> WriteToken<D> {
         self.add(h, Access::Write);
-        WriteToken { h: h.clone(), task: self.id }
+        WriteToken {
+            h: h.clone(),
+            task: self.id,
+        }
     }
 
     /// Submits the task with its CPU implementation. Returns an error (and submits
@@ -203,7 +213,10 @@ impl<'s> TaskBuilder<'s> {
             priority: self.priority,
             flops: self.flops,
             pending: AtomicUsize::new(1),
-            state: Mutex::new(NodeState { done: false, succs: Vec::new() }),
+            state: Mutex::new(NodeState {
+                done: false,
+                succs: Vec::new(),
+            }),
             body: Mutex::new(Some(Box::new(body))),
             seq: self.seq.inner.clone(),
             poisoned: AtomicBool::new(false),

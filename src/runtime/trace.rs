@@ -35,8 +35,16 @@ pub struct Trace {
 impl Trace {
     /// Wall-clock span from the first start to the last end.
     pub fn span(&self) -> f64 {
-        let s = self.events.iter().map(|e| e.start).fold(f64::INFINITY, f64::min);
-        let e = self.events.iter().map(|e| e.end).fold(f64::NEG_INFINITY, f64::max);
+        let s = self
+            .events
+            .iter()
+            .map(|e| e.start)
+            .fold(f64::INFINITY, f64::min);
+        let e = self
+            .events
+            .iter()
+            .map(|e| e.end)
+            .fold(f64::NEG_INFINITY, f64::max);
         if self.events.is_empty() {
             0.0
         } else {

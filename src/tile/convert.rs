@@ -2,11 +2,11 @@
 //! copy runs as runtime tasks (one per tile, in parallel on the workers), ordered after the
 //! tasks already submitted on the same tiles.
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use super::{BlockCyclic2D, Tile, TileMatrix};
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, Sequence};
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{MatMut, MatRef};
 use std::sync::Arc;
 use tessera_kernels::Scalar;
@@ -27,8 +27,19 @@ impl<T: Scalar> TileMatrix<T> {
     /// the copy runs in parallel on the runtime's workers.
     pub fn from_col_major(rt: &Runtime, a: MatRef<'_, T>, mb: usize, nb: usize) -> Result<Self> {
         Self::check_tile_size(mb, nb)?;
-        let out = Self::from_fn_tiles(a.nrows(), a.ncols(), mb, nb, Arc::new(BlockCyclic2D::single()), |_, _, t| t);
-        let src = RawView { ptr: a.as_ptr() as *mut T, rs: a.row_stride(), cs: a.col_stride() };
+        let out = Self::from_fn_tiles(
+            a.nrows(),
+            a.ncols(),
+            mb,
+            nb,
+            Arc::new(BlockCyclic2D::single()),
+            |_, _, t| t,
+        );
+        let src = RawView {
+            ptr: a.as_ptr() as *mut T,
+            rs: a.row_stride(),
+            cs: a.col_stride(),
+        };
         let seq = rt.sequence();
         for j in 0..out.nt() {
             for i in 0..out.mt() {
@@ -40,7 +51,13 @@ impl<T: Scalar> TileMatrix<T> {
                     let s = src;
                     // SAFETY: the source outlives the sequence (waited below) and is only read.
                     let v = unsafe {
-                        MatRef::from_raw_parts(s.ptr.offset(r0 as isize * s.rs + c0 as isize * s.cs) as *const T, tile.m, tile.n, s.rs, s.cs)
+                        MatRef::from_raw_parts(
+                            s.ptr.offset(r0 as isize * s.rs + c0 as isize * s.cs) as *const T,
+                            tile.m,
+                            tile.n,
+                            s.rs,
+                            s.cs,
+                        )
                     };
                     tile.as_mut().copy_from(v);
                     Ok(())
@@ -58,10 +75,18 @@ impl<T: Scalar> TileMatrix<T> {
         if dst.nrows() != m || dst.ncols() != n {
             return Err(Error::invalid(
                 0,
-                format!("destination is {} x {}, the tile matrix {m} x {n}", dst.nrows(), dst.ncols()),
+                format!(
+                    "destination is {} x {}, the tile matrix {m} x {n}",
+                    dst.nrows(),
+                    dst.ncols()
+                ),
             ));
         }
-        let d = RawView { ptr: dst.as_ptr() as *mut T, rs: dst.row_stride(), cs: dst.col_stride() };
+        let d = RawView {
+            ptr: dst.as_ptr() as *mut T,
+            rs: dst.row_stride(),
+            cs: dst.col_stride(),
+        };
         let (mb, nb) = (self.mb(), self.nb());
         let seq = rt.sequence();
         for j in 0..self.nt() {
@@ -74,7 +99,15 @@ impl<T: Scalar> TileMatrix<T> {
                     let d = d;
                     // SAFETY: each task writes its own disjoint block of `dst`, which outlives
                     // the sequence (waited below).
-                    let mut v = unsafe { MatMut::from_raw_parts_mut(d.ptr.offset(r0 as isize * d.rs + c0 as isize * d.cs), tile.m, tile.n, d.rs, d.cs) };
+                    let mut v = unsafe {
+                        MatMut::from_raw_parts_mut(
+                            d.ptr.offset(r0 as isize * d.rs + c0 as isize * d.cs),
+                            tile.m,
+                            tile.n,
+                            d.rs,
+                            d.cs,
+                        )
+                    };
                     v.copy_from(tile.as_ref());
                     Ok(())
                 })?;
@@ -92,7 +125,14 @@ impl<T: Scalar> TileMatrix<T> {
 
     /// A deep copy of the view (same tile size, same distribution), made by tasks.
     pub fn duplicate(&self, rt: &Runtime) -> Result<Self> {
-        let out = Self::from_fn_tiles(self.m(), self.n(), self.mb(), self.nb(), self.distribution().clone(), |_, _, t| t);
+        let out = Self::from_fn_tiles(
+            self.m(),
+            self.n(),
+            self.mb(),
+            self.nb(),
+            self.distribution().clone(),
+            |_, _, t| t,
+        );
         let seq = rt.sequence();
         copy_overlap_async(&seq, self, &out)?;
         seq.wait()?;
@@ -104,7 +144,14 @@ impl<T: Scalar> TileMatrix<T> {
         if self.mb() != self.nb() {
             return Err(Error::invalid(0, "conj_transpose needs square tiles"));
         }
-        let out = Self::from_fn_tiles(self.n(), self.m(), self.nb(), self.mb(), Arc::new(BlockCyclic2D::single()), |_, _, t| t);
+        let out = Self::from_fn_tiles(
+            self.n(),
+            self.m(),
+            self.nb(),
+            self.mb(),
+            Arc::new(BlockCyclic2D::single()),
+            |_, _, t| t,
+        );
         let seq = rt.sequence();
         for j in 0..self.nt() {
             for i in 0..self.mt() {
@@ -131,9 +178,16 @@ impl<T: Scalar> TileMatrix<T> {
 
 /// Submits copies of the overlapping top-left part of `src` into `dst` (same tile size):
 /// tile `(i, j)` of both, over the rows and columns both have.
-pub fn copy_overlap_async<T: Scalar>(seq: &Sequence, src: &TileMatrix<T>, dst: &TileMatrix<T>) -> Result<()> {
+pub fn copy_overlap_async<T: Scalar>(
+    seq: &Sequence,
+    src: &TileMatrix<T>,
+    dst: &TileMatrix<T>,
+) -> Result<()> {
     if src.mb() != dst.mb() || src.nb() != dst.nb() {
-        return Err(Error::invalid(0, "tile copy: the two matrices must have the same tile size"));
+        return Err(Error::invalid(
+            0,
+            "tile copy: the two matrices must have the same tile size",
+        ));
     }
     for j in 0..src.nt().min(dst.nt()) {
         for i in 0..src.mt().min(dst.mt()) {
@@ -144,7 +198,10 @@ pub fn copy_overlap_async<T: Scalar>(seq: &Sequence, src: &TileMatrix<T>, dst: &
             let mut wd = t.read_write(dst.tile(i, j));
             t.submit(move |ctx| {
                 let s: &Tile<T> = rs.get(ctx);
-                wd.get_mut(ctx).as_mut().submatrix_mut(0, 0, r, c).copy_from(s.as_ref().submatrix(0, 0, r, c));
+                wd.get_mut(ctx)
+                    .as_mut()
+                    .submatrix_mut(0, 0, r, c)
+                    .copy_from(s.as_ref().submatrix(0, 0, r, c));
                 Ok(())
             })?;
         }

@@ -28,7 +28,10 @@ pub struct BlockCyclic2D {
 impl BlockCyclic2D {
     /// A `p x q` grid (each at least 1).
     pub fn new(p: usize, q: usize) -> Self {
-        BlockCyclic2D { p: p.max(1), q: q.max(1) }
+        BlockCyclic2D {
+            p: p.max(1),
+            q: q.max(1),
+        }
     }
     /// The `1 x 1` grid of a single process.
     pub fn single() -> Self {

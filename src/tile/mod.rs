@@ -15,10 +15,10 @@ mod distribution;
 pub use convert::copy_overlap_async;
 pub use distribution::{BlockCyclic2D, Distribution};
 
-#[allow(unused_imports)]
-use faer::prelude::{Reborrow, ReborrowMut};
 use crate::error::{Error, Result};
 use crate::runtime::Handle;
+#[allow(unused_imports)]
+use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{MatMut, MatRef};
 use std::sync::Arc;
 use tessera_kernels::Scalar;
@@ -37,7 +37,11 @@ pub struct Tile<T> {
 impl<T: Scalar> Tile<T> {
     /// A zero tile.
     pub fn zeros(m: usize, n: usize) -> Self {
-        Tile { m, n, data: vec![T::zero(); m * n] }
+        Tile {
+            m,
+            n,
+            data: vec![T::zero(); m * n],
+        }
     }
     /// A view of the tile.
     pub fn as_ref(&self) -> MatRef<'_, T> {
@@ -58,7 +62,6 @@ struct Storage<T: Scalar> {
     mb: usize,
     nb: usize,
     mt: usize,
-    nt: usize,
     /// Column-major grid of tile handles.
     tiles: Vec<TileHandle<T>>,
     dist: Arc<dyn Distribution>,
@@ -86,7 +89,13 @@ pub struct TileMatrix<T: Scalar> {
 impl<T: Scalar> Clone for TileMatrix<T> {
     /// Another view of the same tiles (not a copy of the data: see [`TileMatrix::duplicate`]).
     fn clone(&self) -> Self {
-        TileMatrix { st: self.st.clone(), i0: self.i0, j0: self.j0, mt: self.mt, nt: self.nt }
+        TileMatrix {
+            st: self.st.clone(),
+            i0: self.i0,
+            j0: self.j0,
+            mt: self.mt,
+            nt: self.nt,
+        }
     }
 }
 
@@ -115,7 +124,10 @@ impl<T: Scalar> TileMatrix<T> {
     /// Checks the tile sizes.
     pub fn check_tile_size(mb: usize, nb: usize) -> Result<()> {
         if mb == 0 || nb == 0 {
-            return Err(Error::invalid(0, format!("tile size must be positive (got {mb} x {nb})")));
+            return Err(Error::invalid(
+                0,
+                format!("tile size must be positive (got {mb} x {nb})"),
+            ));
         }
         Ok(())
     }
@@ -143,7 +155,21 @@ impl<T: Scalar> TileMatrix<T> {
                 tiles.push(Handle::new(t, bytes));
             }
         }
-        TileMatrix { st: Arc::new(Storage { m, n, mb, nb, mt, nt, tiles, dist }), i0: 0, j0: 0, mt, nt }
+        TileMatrix {
+            st: Arc::new(Storage {
+                m,
+                n,
+                mb,
+                nb,
+                mt,
+                tiles,
+                dist,
+            }),
+            i0: 0,
+            j0: 0,
+            mt,
+            nt,
+        }
     }
 
     /// Rows of the view.
@@ -205,8 +231,17 @@ impl<T: Scalar> TileMatrix<T> {
     /// The view of tile rows `i..i+mt` and tile columns `j..j+nt` (sharing the tiles).
     /// Panics if the rectangle does not fit.
     pub fn sub(&self, i: usize, j: usize, mt: usize, nt: usize) -> TileMatrix<T> {
-        assert!(i + mt <= self.mt && j + nt <= self.nt, "sub-view out of range");
-        TileMatrix { st: self.st.clone(), i0: self.i0 + i, j0: self.j0 + j, mt, nt }
+        assert!(
+            i + mt <= self.mt && j + nt <= self.nt,
+            "sub-view out of range"
+        );
+        TileMatrix {
+            st: self.st.clone(),
+            i0: self.i0 + i,
+            j0: self.j0 + j,
+            mt,
+            nt,
+        }
     }
 
     /// True when every tile, ragged edges apart, is `mb x nb` and the view starts at the

@@ -60,13 +60,15 @@ pub enum Error {
 }
 
 impl Error {
-    /// LAPACK's `INFO` value for this error (positive for numerical failures, negative for
-    /// illegal arguments, `-1000` for anything LAPACK has no code for).
+    /// LAPACK's `INFO` value for this error: positive for numerical failures, `-i` for an
+    /// illegal `i`-th argument, `-1000` for an illegal argument without a LAPACK position and
+    /// for anything else LAPACK has no code for (always non-zero).
     pub fn info(&self) -> i32 {
         match self {
             Error::NotPositiveDefinite { order } => *order as i32,
             Error::Singular { index } | Error::RankDeficient { index } => *index as i32,
-            Error::InvalidArgument { position, .. } => -position.abs(),
+            Error::InvalidArgument { position, .. } if *position > 0 => -position,
+            Error::InvalidArgument { .. } => -1000,
             _ => -1000,
         }
     }

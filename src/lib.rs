@@ -32,3 +32,8 @@ pub mod tile;
 pub use error::{Error, Result};
 pub use tessera_kernels as kernels;
 pub use tessera_kernels::{c32, c64, DType, Diag, Norm, Op, Scalar, Side, Uplo};
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

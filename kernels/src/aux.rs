@@ -45,6 +45,23 @@ pub fn find_non_finite<T: Scalar>(a: MatRef<'_, T>) -> Option<(usize, usize)> {
     None
 }
 
+/// [`find_non_finite`] restricted to the `uplo` triangle (diagonal included).
+pub fn find_non_finite_triangle<T: Scalar>(uplo: Uplo, a: MatRef<'_, T>) -> Option<(usize, usize)> {
+    for j in 0..a.ncols() {
+        let rows = if uplo == Uplo::Lower {
+            j..a.nrows()
+        } else {
+            0..(j + 1).min(a.nrows())
+        };
+        for i in rows {
+            if !a.get(i, j).finite() {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
 /// A partial norm of one tile that combines with the partial norms of other tiles.
 ///
 /// - `Max`: the largest modulus;
@@ -100,6 +117,29 @@ pub fn ssq_combine(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
 /// tile is taken as the diagonal tile of a Hermitian (`herm = true`) or symmetric matrix,
 /// so the missing triangle is accounted for by symmetry (LAPACK `xLANHE` / `xLANSY`).
 pub fn tile_norm<T: Scalar>(norm: Norm, uplo: Option<Uplo>, a: MatRef<'_, T>) -> PartialNorm {
+    tile_norm_impl(norm, uplo, false, a)
+}
+
+/// [`tile_norm`] of the diagonal tile of a Hermitian matrix: as LAPACK's `xLANHE`, the
+/// imaginary parts of the diagonal are taken as zero.
+pub fn tile_norm_hermitian<T: Scalar>(norm: Norm, uplo: Uplo, a: MatRef<'_, T>) -> PartialNorm {
+    tile_norm_impl(norm, Some(uplo), true, a)
+}
+
+fn tile_norm_impl<T: Scalar>(
+    norm: Norm,
+    uplo: Option<Uplo>,
+    herm: bool,
+    a: MatRef<'_, T>,
+) -> PartialNorm {
+    let at = |i: usize, j: usize| -> T {
+        let z = *a.get(i, j);
+        if herm && i == j {
+            T::from_f64(z.re())
+        } else {
+            z
+        }
+    };
     let (m, n) = (a.nrows(), a.ncols());
     let in_tri = |i: usize, j: usize| match uplo {
         None => true,
@@ -112,7 +152,7 @@ pub fn tile_norm<T: Scalar>(norm: Norm, uplo: Option<Uplo>, a: MatRef<'_, T>) ->
             for j in 0..n {
                 for i in 0..m {
                     if in_tri(i, j) {
-                        let x = a.get(i, j).modulus();
+                        let x = at(i, j).modulus();
                         if x > v || x.is_nan() {
                             v = x;
                         }
@@ -127,7 +167,7 @@ pub fn tile_norm<T: Scalar>(norm: Norm, uplo: Option<Uplo>, a: MatRef<'_, T>) ->
             for j in 0..n {
                 for i in 0..m {
                     if in_tri(i, j) {
-                        let x = a.get(i, j).modulus();
+                        let x = at(i, j).modulus();
                         cs[j] += x;
                         rs[i] += x;
                         if uplo.is_some() && i != j {
@@ -149,7 +189,7 @@ pub fn tile_norm<T: Scalar>(norm: Norm, uplo: Option<Uplo>, a: MatRef<'_, T>) ->
             for j in 0..n {
                 for i in 0..m {
                     if in_tri(i, j) {
-                        let z = *a.get(i, j);
+                        let z = at(i, j);
                         let w = if uplo.is_some() && i != j { 2 } else { 1 };
                         for _ in 0..w {
                             ssq_add(&mut scale, &mut sumsq, z.re().abs());

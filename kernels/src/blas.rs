@@ -254,8 +254,11 @@ fn rank_k<T: Scalar>(
     } else {
         BlockStructure::TriangularUpper
     };
+    // faer's triangular product may write the other triangle (seen for complex types):
+    // keep it intact, as BLAS promises.
+    let saved = save_strict_triangle(other(uplo), c.rb());
     triangular::matmul_with_conj(
-        c,
+        c.rb_mut(),
         st,
         Accum::Add,
         x,
@@ -267,6 +270,49 @@ fn rank_k<T: Scalar>(
         alpha,
         Par::Seq,
     );
+    restore_strict_triangle(other(uplo), &saved, c.rb_mut());
+    if herm {
+        for j in 0..n {
+            let x = c.rb_mut().get_mut(j, j);
+            *x = T::from_f64(x.re());
+        }
+    }
+}
+
+/// The other triangle.
+pub(crate) fn other(uplo: Uplo) -> Uplo {
+    if uplo == Uplo::Lower {
+        Uplo::Upper
+    } else {
+        Uplo::Lower
+    }
+}
+
+/// Copies the strict `uplo` triangle of a square block (column by column).
+pub(crate) fn save_strict_triangle<T: Scalar>(uplo: Uplo, a: MatRef<'_, T>) -> Vec<T> {
+    let n = a.nrows().min(a.ncols());
+    let mut v = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    for j in 0..n {
+        let rows = if uplo == Uplo::Lower { j + 1..n } else { 0..j };
+        for i in rows {
+            v.push(*a.get(i, j));
+        }
+    }
+    v
+}
+
+/// Writes back what [`save_strict_triangle`] saved.
+pub(crate) fn restore_strict_triangle<T: Scalar>(uplo: Uplo, saved: &[T], a: MatMut<'_, T>) {
+    let mut a = a;
+    let n = a.nrows().min(a.ncols());
+    let mut k = 0;
+    for j in 0..n {
+        let rows = if uplo == Uplo::Lower { j + 1..n } else { 0..j };
+        for i in rows {
+            *a.rb_mut().get_mut(i, j) = saved[k];
+            k += 1;
+        }
+    }
 }
 
 /// `C = alpha op(A) op(A)^H + beta C` on the `uplo` triangle of Hermitian `C`, with real

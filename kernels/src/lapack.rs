@@ -5,7 +5,6 @@ use crate::blas::{gemm, trsm};
 use crate::{Diag, Op, Scalar, Side, Uplo};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch, LltError};
-use faer::linalg::matmul::matmul_with_conj;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::qr::no_pivoting::factor::{qr_in_place, qr_in_place_scratch};
 use faer::linalg::triangular_solve as ts;
@@ -29,6 +28,9 @@ pub fn potrf<T: Scalar>(uplo: Uplo, a: MatMut<'_, T>) -> Result<(), usize> {
     } else {
         a.transpose_mut()
     };
+    // faer's kernel may use the strict upper triangle (of the lower view) as workspace;
+    // LAPACK leaves it untouched, and so do we.
+    let saved = crate::blas::save_strict_triangle(Uplo::Upper, a.rb());
     // faer returns NonPositivePivot for a non-positive or NaN pivot; a NaN anywhere below
     // would otherwise go unnoticed, so the diagonal of L is checked for finiteness too.
     let mut mem = MemBuffer::new(cholesky_in_place_scratch::<T>(
@@ -37,13 +39,15 @@ pub fn potrf<T: Scalar>(uplo: Uplo, a: MatMut<'_, T>) -> Result<(), usize> {
         Default::default(),
     ));
     let mut a = a;
-    match cholesky_in_place(
+    let res = cholesky_in_place(
         a.rb_mut(),
         Default::default(),
         Par::Seq,
         MemStack::new(&mut mem),
         Default::default(),
-    ) {
+    );
+    crate::blas::restore_strict_triangle(Uplo::Upper, &saved, a.rb_mut());
+    match res {
         Ok(_) => {
             for j in 0..n {
                 if !a.rb().get(j, j).finite() {
@@ -91,8 +95,24 @@ pub fn laswp<T: Scalar>(a: MatMut<'_, T>, ipiv: &[usize], forward: bool) {
 /// (both counted from the first row of `tiles[0]`).
 pub fn laswp_tiles<T: Scalar>(tiles: &mut [MatMut<'_, T>], mb: usize, k0: usize, ipiv: &[usize]) {
     let ncols = tiles.first().map_or(0, |t| t.ncols());
+    // (pointer, row stride, column stride, rows) of each tile.
+    let raw: Vec<(*mut T, isize, isize, usize)> = tiles
+        .iter_mut()
+        .map(|t| (t.as_ptr_mut(), t.row_stride(), t.col_stride(), t.nrows()))
+        .collect();
+    for (k, &p) in ipiv.iter().enumerate() {
+        let r = k0 + k;
+        assert!(
+            r / mb < raw.len() && p / mb < raw.len(),
+            "row interchange out of the column of tiles"
+        );
+        assert!(
+            r % mb < raw[r / mb].3 && p % mb < raw[p / mb].3,
+            "row interchange out of the column of tiles"
+        );
+    }
     // Column-outer loop in chunks keeps the touched rows in cache.
-    const CHUNK: usize = 32;
+    const CHUNK: usize = 16;
     let mut j0 = 0;
     while j0 < ncols {
         let j1 = (j0 + CHUNK).min(ncols);
@@ -101,13 +121,18 @@ pub fn laswp_tiles<T: Scalar>(tiles: &mut [MatMut<'_, T>], mb: usize, k0: usize,
             if r == p {
                 continue;
             }
-            let (tr, lr) = (r / mb, r % mb);
-            let (tp, lp) = (p / mb, p % mb);
-            for j in j0..j1 {
-                let x = *tiles[tr].rb().get(lr, j);
-                let y = *tiles[tp].rb().get(lp, j);
-                *tiles[tr].rb_mut().get_mut(lr, j) = y;
-                *tiles[tp].rb_mut().get_mut(lp, j) = x;
+            let (a, b) = (raw[r / mb], raw[p / mb]);
+            let (lr, lp) = ((r % mb) as isize, (p % mb) as isize);
+            for j in j0 as isize..j1 as isize {
+                // SAFETY: both rows exist in their tiles (checked above), every tile has
+                // `ncols` columns, and the tiles are distinct live views borrowed mutably for
+                // the duration of this call; `r != p`, so the two elements are distinct.
+                unsafe {
+                    std::ptr::swap(
+                        a.0.offset(lr * a.1 + j * a.2),
+                        b.0.offset(lp * b.1 + j * b.2),
+                    );
+                }
             }
         }
         j0 = j1;
@@ -389,27 +414,25 @@ pub fn apply_block_reflector_tiles<T: Scalar>(
             Par::Seq,
         );
         if v0bot.nrows() > 0 {
-            matmul_with_conj(
-                w.rb_mut(),
-                Accum::Add,
-                v0bot.transpose(),
-                Conj::Yes,
-                c0bot,
-                Conj::No,
+            gemm(
+                Op::ConjTrans,
+                Op::NoTrans,
                 T::one(),
-                Par::Seq,
+                v0bot,
+                c0bot,
+                T::one(),
+                w.rb_mut(),
             );
         }
         for (vi, ci) in v[1..].iter().zip(c[1..].iter()) {
-            matmul_with_conj(
-                w.rb_mut(),
-                Accum::Add,
-                vi.get(.., ..k).transpose(),
-                Conj::Yes,
-                ci.rb(),
-                Conj::No,
+            gemm(
+                Op::ConjTrans,
+                Op::NoTrans,
                 T::one(),
-                Par::Seq,
+                vi.get(.., ..k),
+                ci.rb(),
+                T::one(),
+                w.rb_mut(),
             );
         }
     }
@@ -441,28 +464,26 @@ pub fn apply_block_reflector_tiles<T: Scalar>(
             Par::Seq,
         );
         if v0bot.nrows() > 0 {
-            matmul_with_conj(
-                c0bot,
-                Accum::Add,
-                v0bot,
-                Conj::No,
-                w.rb(),
-                Conj::No,
+            gemm(
+                Op::NoTrans,
+                Op::NoTrans,
                 -T::one(),
-                Par::Seq,
+                v0bot,
+                w.rb(),
+                T::one(),
+                c0bot,
             );
         }
     }
     for (vi, ci) in v[1..].iter().zip(c[1..].iter_mut()) {
-        matmul_with_conj(
-            ci.rb_mut(),
-            Accum::Add,
-            vi.get(.., ..k),
-            Conj::No,
-            w.rb(),
-            Conj::No,
+        gemm(
+            Op::NoTrans,
+            Op::NoTrans,
             -T::one(),
-            Par::Seq,
+            vi.get(.., ..k),
+            w.rb(),
+            T::one(),
+            ci.rb_mut(),
         );
     }
 }
@@ -502,27 +523,25 @@ pub fn apply_block_reflector_tiles_right<T: Scalar>(
             Par::Seq,
         );
         if v0bot.nrows() > 0 {
-            matmul_with_conj(
-                w.rb_mut(),
-                Accum::Add,
-                c0r,
-                Conj::No,
-                v0bot,
-                Conj::No,
+            gemm(
+                Op::NoTrans,
+                Op::NoTrans,
                 T::one(),
-                Par::Seq,
+                c0r,
+                v0bot,
+                T::one(),
+                w.rb_mut(),
             );
         }
         for (vi, ci) in v[1..].iter().zip(c[1..].iter()) {
-            matmul_with_conj(
-                w.rb_mut(),
-                Accum::Add,
-                ci.rb(),
-                Conj::No,
-                vi.get(.., ..k),
-                Conj::No,
+            gemm(
+                Op::NoTrans,
+                Op::NoTrans,
                 T::one(),
-                Par::Seq,
+                ci.rb(),
+                vi.get(.., ..k),
+                T::one(),
+                w.rb_mut(),
             );
         }
     }
@@ -559,28 +578,26 @@ pub fn apply_block_reflector_tiles_right<T: Scalar>(
             Par::Seq,
         );
         if v0bot.nrows() > 0 {
-            matmul_with_conj(
-                c0r,
-                Accum::Add,
-                w.rb(),
-                Conj::No,
-                v0bot.transpose(),
-                Conj::Yes,
+            gemm(
+                Op::NoTrans,
+                Op::ConjTrans,
                 -T::one(),
-                Par::Seq,
+                w.rb(),
+                v0bot,
+                T::one(),
+                c0r,
             );
         }
     }
     for (vi, ci) in v[1..].iter().zip(c[1..].iter_mut()) {
-        matmul_with_conj(
-            ci.rb_mut(),
-            Accum::Add,
-            w.rb(),
-            Conj::No,
-            vi.get(.., ..k).transpose(),
-            Conj::Yes,
+        gemm(
+            Op::NoTrans,
+            Op::ConjTrans,
             -T::one(),
-            Par::Seq,
+            w.rb(),
+            vi.get(.., ..k),
+            T::one(),
+            ci.rb_mut(),
         );
     }
 }

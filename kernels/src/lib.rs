@@ -17,7 +17,10 @@ mod lapack;
 mod scalar;
 pub mod sysblas;
 
-pub use aux::{find_non_finite, lacpy, laset, ssq_add, ssq_combine, tile_norm, PartialNorm};
+pub use aux::{
+    find_non_finite, find_non_finite_triangle, lacpy, laset, ssq_add, ssq_combine, tile_norm,
+    tile_norm_hermitian, PartialNorm,
+};
 pub use blas::{gemm, herk, scale, syrk, trmm, trsm};
 pub use lapack::{
     apply_block_reflector_tiles, apply_block_reflector_tiles_right, block_reflector_workspace,

@@ -172,7 +172,7 @@ pub fn gemm_async<T: Scalar>(
 /// let b = dense::plrnt::<f64>(&rt, 40, 30, 16, 2).unwrap();
 /// let c = TileMatrix::<f64>::zeros(50, 30, 16, 16);
 /// dense::gemm(&rt, Op::NoTrans, Op::NoTrans, 1.0, &a, &b, 0.0, &c).unwrap();
-/// let (am, bm, cm) = (a.to_mat().unwrap(), b.to_mat().unwrap(), c.to_mat().unwrap());
+/// let (am, bm, cm) = (a.to_mat(&rt).unwrap(), b.to_mat(&rt).unwrap(), c.to_mat(&rt).unwrap());
 /// assert!((&am * &bm - &cm).norm_max() < 1e-13);
 /// ```
 #[allow(clippy::too_many_arguments)]
@@ -186,6 +186,8 @@ pub fn gemm<T: Scalar>(
     beta: T,
     c: &TileMatrix<T>,
 ) -> Result<()> {
+    check_matrix(rt, a, "A")?;
+    check_matrix(rt, b, "B")?;
     check_matrix(rt, c, "C")?;
     let seq = rt.sequence();
     gemm_async(&seq, ta, tb, alpha, a, b, beta, c)?;
@@ -400,28 +402,21 @@ fn rank_k_async<T: Scalar>(
                 let beta_l = if l == 0 { beta } else { T::one() };
                 let rank = c.owner(i, j);
                 if kt == 0 {
+                    // No update: C = beta C on the referenced part.
                     let mut t = seq.task("scale").priority(p).on_rank(rank);
                     let mut wc = t.read_write(c.tile(i, j));
+                    let diag = i == j;
                     t.submit(move |ctx| {
                         let c = wc.get_mut(ctx).as_mut();
-                        if herm {
-                            k::herk(
-                                uplo,
-                                Op::NoTrans,
-                                0.0,
-                                faer::Mat::<T>::zeros(c.nrows(), 0).as_ref(),
-                                beta.re(),
-                                c,
-                            );
-                        } else {
-                            k::syrk(
-                                uplo,
-                                Op::NoTrans,
-                                T::zero(),
-                                faer::Mat::<T>::zeros(c.nrows(), 0).as_ref(),
-                                beta,
-                                c,
-                            );
+                        let empty = faer::Mat::<T>::zeros(c.nrows(), 0);
+                        match (diag, herm) {
+                            (true, true) => {
+                                k::herk(uplo, Op::NoTrans, 0.0, empty.as_ref(), beta.re(), c)
+                            }
+                            (true, false) => {
+                                k::syrk(uplo, Op::NoTrans, T::zero(), empty.as_ref(), beta, c)
+                            }
+                            (false, _) => k::scale(beta, c),
                         }
                         Ok(())
                     })?;

@@ -86,6 +86,9 @@ pub fn getrf_async<T: Scalar>(
     let mb = a.mb();
     let w = T::DTYPE.flop_weight();
     let esz = std::mem::size_of::<T>();
+    // One gather buffer for all panels (they are ordered by their data anyway): no page
+    // faults on a fresh allocation at every step.
+    let scratch: Handle<Vec<T>> = Handle::new(Vec::new(), 0);
     for (kk, piv_k) in pivots.iter().enumerate().take(kt) {
         let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
         let cols = a.tile_cols(kk);
@@ -99,11 +102,14 @@ pub fn getrf_async<T: Scalar>(
                 .flops(w * super::flops::getrf(rows as f64, cols as f64));
             let mut toks: Vec<_> = (kk..mt).map(|i| t.read_write(a.tile(i, kk))).collect();
             let mut wp = t.write(piv_k);
+            let mut ws = t.read_write(&scratch);
             let info = info.clone();
             let off = kk * mb;
             t.submit(move |ctx| {
                 let tiles = views(&mut toks, ctx);
-                let mut buf = vec![T::zero(); rows * cols];
+                let buf = ws.get_mut(ctx);
+                buf.resize(rows * cols, T::zero());
+                let buf = &mut buf[..rows * cols];
                 let mut r0 = 0;
                 for tile in &tiles {
                     for c in 0..cols {
@@ -115,7 +121,7 @@ pub fn getrf_async<T: Scalar>(
                 let piv = wp.get_mut(ctx);
                 piv.clear();
                 piv.resize(npiv, 0);
-                if let Some(z) = k::getrf_panel(&mut buf, rows, cols, rows, piv) {
+                if let Some(z) = k::getrf_panel(buf, rows, cols, rows, piv) {
                     info.fetch_min(off + z, Ordering::Relaxed);
                 }
                 let mut r0 = 0;

@@ -17,26 +17,26 @@ use tessera_kernels::{self as k, Norm, PartialNorm, Scalar, Uplo};
 /// assert!(dense::lange(&rt, Norm::Max, &a).unwrap() <= 0.5);
 /// ```
 pub fn lange<T: Scalar>(rt: &Runtime, norm: Norm, a: &TileMatrix<T>) -> Result<f64> {
-    norm_impl(rt, norm, None, a)
+    norm_impl(rt, norm, None, false, a)
 }
 
 /// The norm of a symmetric matrix stored in its `uplo` triangle (LAPACK `xLANSY`).
 pub fn lansy<T: Scalar>(rt: &Runtime, norm: Norm, uplo: Uplo, a: &TileMatrix<T>) -> Result<f64> {
-    norm_impl(rt, norm, Some(uplo), a)
+    norm_impl(rt, norm, Some(uplo), false, a)
 }
 
 /// The norm of a Hermitian matrix stored in its `uplo` triangle (LAPACK `xLANHE`). Equal
 /// to [`lansy`] except that the diagonal's imaginary parts are taken as zero, as LAPACK does.
 pub fn lanhe<T: Scalar>(rt: &Runtime, norm: Norm, uplo: Uplo, a: &TileMatrix<T>) -> Result<f64> {
-    // Moduli are the same for A(i, j) and conj(A(i, j)); only the diagonal differs, and
-    // for a Hermitian input its imaginary part is zero by definition.
-    norm_impl(rt, norm, Some(uplo), a)
+    // Moduli are the same for A(i, j) and conj(A(i, j)); only the diagonal differs.
+    norm_impl(rt, norm, Some(uplo), true, a)
 }
 
 fn norm_impl<T: Scalar>(
     rt: &Runtime,
     norm: Norm,
     sym: Option<Uplo>,
+    herm: bool,
     a: &TileMatrix<T>,
 ) -> Result<f64> {
     check_matrix(rt, a, "A")?;
@@ -72,7 +72,10 @@ fn norm_impl<T: Scalar>(
             let mut w = t.write(&out);
             t.submit(move |ctx| {
                 let tile = r.get(ctx).as_ref();
-                let p = k::tile_norm(norm, tri, tile);
+                let p = match tri {
+                    Some(u) if herm => k::tile_norm_hermitian(norm, u, tile),
+                    _ => k::tile_norm(norm, tri, tile),
+                };
                 // A mirrored tile also stands for its transpose: its row sums there are
                 // this tile's column sums and vice versa.
                 let q = match (mirror, norm) {

@@ -181,19 +181,41 @@ pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, a: &TileMatrix<T>) -> Result<(
     seq.wait()
 }
 
-/// The finiteness check restricted to the tiles of one triangle (the other is not read).
+/// The finiteness check of the `uplo` triangle only (the other one is not referenced).
 fn check_finite_triangle_async<T: Scalar>(
     seq: &Sequence,
     uplo: Uplo,
     a: &TileMatrix<T>,
 ) -> Result<()> {
+    let nb = a.nb();
     for j in 0..a.nt() {
         let rows = match uplo {
             Uplo::Lower => j..a.mt(),
             Uplo::Upper => 0..(j + 1).min(a.mt()),
         };
         for i in rows {
-            check_finite_async(seq, &a.sub(i, j, 1, 1), "A")?;
+            let mut t = seq
+                .task("check_finite")
+                .priority(i64::MAX / 2)
+                .on_rank(a.owner(i, j));
+            let r = t.read(a.tile(i, j));
+            let diag = i == j;
+            t.submit(move |ctx| {
+                let tile = r.get(ctx).as_ref();
+                let bad = if diag {
+                    k::find_non_finite_triangle(uplo, tile)
+                } else {
+                    k::find_non_finite(tile)
+                };
+                match bad {
+                    None => Ok(()),
+                    Some((ii, jj)) => Err(Error::NotFinite {
+                        arg: "A",
+                        row: i * nb + ii,
+                        col: j * nb + jj,
+                    }),
+                }
+            })?;
         }
     }
     Ok(())
@@ -306,7 +328,9 @@ pub fn posv<T: Scalar>(
     check_finite_triangle_async(&seq, uplo, a)?;
     check_finite_async(&seq, b, "B")?;
     potrf_async(&seq, uplo, a)?;
-    // The solve tasks depend on the factor's tiles: if a pivot fails, they are skipped.
+    // Wait before the solve: its first tasks only need the leading tiles of the factor and
+    // would otherwise start (and modify B) before a failing pivot further down is found.
+    seq.wait()?;
     potrs_async(&seq, uplo, a, b)?;
     seq.wait()
 }

@@ -119,6 +119,7 @@ pub(crate) struct Shared {
     window_mx: Mutex<()>,
     window_cv: Condvar,
     tracing: AtomicBool,
+    shutdown: AtomicBool,
     trace: Mutex<Vec<TraceEvent>>,
     epoch: Instant,
     workers: usize,
@@ -148,6 +149,7 @@ impl Runtime {
             window_mx: Mutex::new(()),
             window_cv: Condvar::new(),
             tracing: AtomicBool::new(config.trace),
+            shutdown: AtomicBool::new(false),
             trace: Mutex::new(Vec::new()),
             epoch: Instant::now(),
             workers,
@@ -217,6 +219,7 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::Release);
         self.shared.queue.lock().unwrap().shutdown = true;
         self.shared.work_cv.notify_all();
         for t in self.threads.drain(..) {
@@ -239,8 +242,13 @@ impl RuntimeRef {
         1
     }
 
-    pub(crate) fn submit_node(&self, node: Arc<TaskNode>) {
+    pub(crate) fn submit_node(&self, node: Arc<TaskNode>) -> Result<()> {
         let s = &self.shared;
+        if s.shutdown.load(Ordering::Acquire) {
+            return Err(Error::Runtime(
+                "the runtime was dropped: no worker is left to run new tasks".into(),
+            ));
+        }
         // Submission window: wait for the graph to drain below the bound.
         if s.in_flight.load(Ordering::Relaxed) >= s.window {
             let mut g = s.window_mx.lock().unwrap();
@@ -254,6 +262,7 @@ impl RuntimeRef {
         if node.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
             push_ready(s, vec![node]);
         }
+        Ok(())
     }
 }
 
@@ -292,7 +301,9 @@ fn worker_loop(s: &Shared, worker: usize) {
                 if let Some(r) = q.heap.pop() {
                     break r.task;
                 }
-                if q.shutdown {
+                // On shutdown, leave only once every submitted task has run, so that a
+                // sequence that outlives its runtime's handle still completes.
+                if q.shutdown && s.in_flight.load(Ordering::Acquire) == 0 {
                     return;
                 }
                 q.sleeping += 1;
@@ -328,6 +339,10 @@ fn worker_loop(s: &Shared, worker: usize) {
             let _g = s.window_mx.lock().unwrap();
             s.window_cv.notify_all();
         }
+        if before == 1 && s.shutdown.load(Ordering::Acquire) {
+            let _q = s.queue.lock().unwrap();
+            s.work_cv.notify_all();
+        }
     }
 }
 
@@ -336,6 +351,14 @@ fn run_task(s: &Shared, worker: usize, task: &Arc<TaskNode>) {
     let accesses = std::mem::take(&mut *task.accesses.lock().unwrap());
     let seq = &task.seq;
     if task.poisoned.load(Ordering::Relaxed) || seq.failed.load(Ordering::Relaxed) {
+        if task.poisoned.load(Ordering::Relaxed) {
+            // A predecessor failed, possibly in another sequence: this sequence did not
+            // complete its work either (its first error, if any, is kept).
+            seq.fail(Error::Runtime(format!(
+                "task '{}' was skipped: a task it depends on failed",
+                task.kind
+            )));
+        }
         task.poisoned.store(true, Ordering::Relaxed);
         return;
     }

@@ -222,8 +222,7 @@ impl<'s> TaskBuilder<'s> {
             poisoned: AtomicBool::new(false),
             accesses: Mutex::new(self.accesses),
         });
-        rt.submit_node(node);
-        Ok(())
+        rt.submit_node(node)
     }
 }
 

@@ -98,7 +98,7 @@ impl Trace {
             let _ = write!(
                 s,
                 "{{\"name\":\"{}\",\"cat\":\"task\",\"ph\":\"X\",\"pid\":0,\"tid\":{},\"ts\":{:.3},\"dur\":{:.3},\"args\":{{\"flops\":{},\"bytes\":{},\"node\":\"{:?}\"}}}}",
-                e.kind,
+                json_escape(e.kind),
                 e.worker,
                 e.start * 1e6,
                 (e.end - e.start) * 1e6,
@@ -110,4 +110,20 @@ impl Trace {
         s.push_str("],\"displayTimeUnit\":\"ms\"}");
         s
     }
+}
+
+/// Escapes a string for a JSON string literal.
+fn json_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o
 }

@@ -365,3 +365,42 @@ pub fn check_small(value: f64, limit: f64, what: impl std::fmt::Display) {
         "{what}: scaled residual {value:.3e} (limit {limit})"
     );
 }
+
+/// Collects failed checks so that one test reports every failing case, not just the first.
+#[derive(Default)]
+pub struct Failures {
+    list: Vec<String>,
+    checks: usize,
+}
+
+impl Failures {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Records a failure unless `cond` holds.
+    pub fn check(&mut self, cond: bool, what: impl FnOnce() -> String) {
+        self.checks += 1;
+        if !cond {
+            self.list.push(what());
+        }
+    }
+    /// Records a failure unless the scaled residual `value` is finite and below `limit`.
+    pub fn small(&mut self, value: f64, limit: f64, what: impl std::fmt::Display) {
+        self.check(value.is_finite() && value < limit, || {
+            format!("{what}: scaled residual {value:.3e} (limit {limit})")
+        });
+    }
+    /// Panics listing the failures (the first 25) if there are any.
+    #[track_caller]
+    pub fn finish(self, title: &str) {
+        if !self.list.is_empty() {
+            let shown: Vec<&str> = self.list.iter().take(25).map(|s| s.as_str()).collect();
+            panic!(
+                "{title}: {} of {} checks failed:\n  {}",
+                self.list.len(),
+                self.checks,
+                shown.join("\n  ")
+            );
+        }
+    }
+}

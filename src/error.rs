@@ -67,7 +67,7 @@ impl Error {
         match self {
             Error::NotPositiveDefinite { order } => *order as i32,
             Error::Singular { index } | Error::RankDeficient { index } => *index as i32,
-            Error::InvalidArgument { position, .. } if *position > 0 => -position,
+            Error::InvalidArgument { position, .. } if *position != 0 => -position.abs(),
             Error::InvalidArgument { .. } => -1000,
             _ => -1000,
         }

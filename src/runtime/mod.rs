@@ -475,8 +475,10 @@ impl Sequence {
         let mut t = side.task("wait_for");
         let _r = t.read(h);
         t.submit(|_| Ok(()))?;
-        side.wait()?;
-        self.status()
+        // The writer's own error, when it belongs to this sequence, is the one to report;
+        // otherwise that of the wait task (skipped because its writer failed elsewhere).
+        let side_result = side.wait();
+        self.status().and(side_result)
     }
 
     /// The first error recorded so far, without waiting.

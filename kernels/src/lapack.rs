@@ -601,3 +601,72 @@ pub fn apply_block_reflector_tiles_right<T: Scalar>(
         );
     }
 }
+
+/// Triangle-on-top-of-square QR (LAPACK `xTPQRT` with `L = 0`, PLASMA's `TSQRT`): factors
+/// `[R; A2] = Q [R'; 0]` where `R` is the upper triangle of the `n x n` block `r` and `A2`
+/// is `m x n`. On exit the upper triangle of `r` holds `R'` (its strict lower triangle is
+/// not touched, so it can keep the reflectors of an earlier [`geqrt`]), `a2` holds `V2`,
+/// and `t` (`n x n`) the triangular factor: `Q = I - [I; V2] T^-1 [I; V2]^H`. This is the
+/// kernel of tile QR with a reduction tree (the top block of `V` is exactly the identity).
+///
+/// The factorization runs faer's blocked Householder QR on the stacked block, so it does
+/// the `2/3 n^3` flops of the zero triangle too.
+pub fn tsqrt<T: Scalar>(r: MatMut<'_, T>, a2: MatMut<'_, T>, t: MatMut<'_, T>) {
+    let n = r.ncols();
+    let m = a2.nrows();
+    debug_assert!(r.nrows() == n && a2.ncols() == n && t.nrows() == n && t.ncols() == n);
+    if n == 0 {
+        return;
+    }
+    let (mut r, mut a2) = (r, a2);
+    let mut s = Mat::<T>::zeros(n + m, n);
+    for j in 0..n {
+        for i in 0..=j {
+            *s.as_mut().get_mut(i, j) = *r.rb().get(i, j);
+        }
+    }
+    s.as_mut().submatrix_mut(n, 0, m, n).copy_from(a2.rb());
+    geqrt(s.as_mut(), t);
+    for j in 0..n {
+        for i in 0..=j {
+            *r.rb_mut().get_mut(i, j) = *s.as_ref().get(i, j);
+        }
+    }
+    a2.copy_from(s.as_ref().submatrix(n, 0, m, n));
+}
+
+/// Applies the reflector of [`tsqrt`] from the left to a pair of blocks (LAPACK `xTPMQRT`
+/// with `L = 0`, PLASMA's `TSMQR`): `[C1; C2] = op(Q) [C1; C2]`, `op` = `NoTrans` or
+/// `ConjTrans`, with `C1` `k x ncols` (the rows of the triangle) and `C2` `m x ncols`.
+/// `work` must be `k x ncols`.
+pub fn tsmqr<T: Scalar>(
+    trans: Op,
+    v2: MatRef<'_, T>,
+    t: MatRef<'_, T>,
+    c1: MatMut<'_, T>,
+    c2: MatMut<'_, T>,
+    work: MatMut<'_, T>,
+) {
+    let k = t.nrows();
+    if k == 0 || c1.ncols() == 0 {
+        return;
+    }
+    let (mut c1, mut c2, mut w) = (c1, c2, work);
+    // W = C1 + V2^H C2
+    w.copy_from(c1.rb());
+    gemm(Op::ConjTrans, Op::NoTrans, T::one(), v2, c2.rb(), T::one(), w.rb_mut());
+    // W = T^-1 W (Q) or T^-H W (Q^H)
+    if trans == Op::NoTrans {
+        ts::solve_upper_triangular_in_place_with_conj(t, Conj::No, w.rb_mut(), Par::Seq);
+    } else {
+        ts::solve_lower_triangular_in_place_with_conj(t.transpose(), Conj::Yes, w.rb_mut(), Par::Seq);
+    }
+    // C1 -= W ; C2 -= V2 W
+    for j in 0..c1.ncols() {
+        for i in 0..k {
+            let x = *w.rb().get(i, j);
+            *c1.rb_mut().get_mut(i, j) -= x;
+        }
+    }
+    gemm(Op::NoTrans, Op::NoTrans, -T::one(), v2, w.rb(), T::one(), c2.rb_mut());
+}

@@ -654,12 +654,25 @@ pub fn tsmqr<T: Scalar>(
     let (mut c1, mut c2, mut w) = (c1, c2, work);
     // W = C1 + V2^H C2
     w.copy_from(c1.rb());
-    gemm(Op::ConjTrans, Op::NoTrans, T::one(), v2, c2.rb(), T::one(), w.rb_mut());
+    gemm(
+        Op::ConjTrans,
+        Op::NoTrans,
+        T::one(),
+        v2,
+        c2.rb(),
+        T::one(),
+        w.rb_mut(),
+    );
     // W = T^-1 W (Q) or T^-H W (Q^H)
     if trans == Op::NoTrans {
         ts::solve_upper_triangular_in_place_with_conj(t, Conj::No, w.rb_mut(), Par::Seq);
     } else {
-        ts::solve_lower_triangular_in_place_with_conj(t.transpose(), Conj::Yes, w.rb_mut(), Par::Seq);
+        ts::solve_lower_triangular_in_place_with_conj(
+            t.transpose(),
+            Conj::Yes,
+            w.rb_mut(),
+            Par::Seq,
+        );
     }
     // C1 -= W ; C2 -= V2 W
     for j in 0..c1.ncols() {
@@ -668,5 +681,13 @@ pub fn tsmqr<T: Scalar>(
             *c1.rb_mut().get_mut(i, j) -= x;
         }
     }
-    gemm(Op::NoTrans, Op::NoTrans, -T::one(), v2, w.rb(), T::one(), c2.rb_mut());
+    gemm(
+        Op::NoTrans,
+        Op::NoTrans,
+        -T::one(),
+        v2,
+        w.rb(),
+        T::one(),
+        c2.rb_mut(),
+    );
 }

@@ -44,18 +44,50 @@ fn check<T: Scalar>(n: usize, m: usize) {
     let mut c1 = Mat::<T>::from_fn(n, n, |i, j| if i <= j { *r0.get(i, j) } else { T::zero() });
     let mut c2 = a20.clone();
     let mut w = Mat::<T>::zeros(n, n);
-    tsmqr(Op::ConjTrans, a2.as_ref(), t.as_ref(), c1.as_mut(), c2.as_mut(), w.as_mut());
+    tsmqr(
+        Op::ConjTrans,
+        a2.as_ref(),
+        t.as_ref(),
+        c1.as_mut(),
+        c2.as_mut(),
+        w.as_mut(),
+    );
     let rr = Mat::<T>::from_fn(n, n, |i, j| if i <= j { *r.get(i, j) } else { T::zero() });
-    assert!(maxabs(&(&c1 - &rr)) < tol, "top block is not R' ({}, n={n} m={m})", T::DTYPE.name());
-    assert!(maxabs(&c2) < tol, "bottom block is not annihilated ({}, n={n} m={m})", T::DTYPE.name());
+    assert!(
+        maxabs(&(&c1 - &rr)) < tol,
+        "top block is not R' ({}, n={n} m={m})",
+        T::DTYPE.name()
+    );
+    assert!(
+        maxabs(&c2) < tol,
+        "bottom block is not annihilated ({}, n={n} m={m})",
+        T::DTYPE.name()
+    );
     // Q Q^H X = X
     let x1 = rnd::<T>(n, 3, 3);
     let x2 = rnd::<T>(m, 3, 4);
     let (mut y1, mut y2) = (x1.clone(), x2.clone());
     let mut w = Mat::<T>::zeros(n, 3);
-    tsmqr(Op::ConjTrans, a2.as_ref(), t.as_ref(), y1.as_mut(), y2.as_mut(), w.as_mut());
-    tsmqr(Op::NoTrans, a2.as_ref(), t.as_ref(), y1.as_mut(), y2.as_mut(), w.as_mut());
-    assert!(maxabs(&(&y1 - &x1)) < tol && maxabs(&(&y2 - &x2)) < tol, "Q is not unitary");
+    tsmqr(
+        Op::ConjTrans,
+        a2.as_ref(),
+        t.as_ref(),
+        y1.as_mut(),
+        y2.as_mut(),
+        w.as_mut(),
+    );
+    tsmqr(
+        Op::NoTrans,
+        a2.as_ref(),
+        t.as_ref(),
+        y1.as_mut(),
+        y2.as_mut(),
+        w.as_mut(),
+    );
+    assert!(
+        maxabs(&(&y1 - &x1)) < tol && maxabs(&(&y2 - &x2)) < tol,
+        "Q is not unitary"
+    );
 }
 
 #[test]

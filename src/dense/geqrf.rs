@@ -42,6 +42,8 @@ pub fn geqrf_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, t: &TileMatrix<
     let (mt, nt) = (a.mt(), a.nt());
     let kt = mt.min(nt);
     let w = T::DTYPE.flop_weight();
+    // One gather buffer for all panels (they are ordered by their data anyway).
+    let scratch: crate::runtime::Handle<Vec<T>> = crate::runtime::Handle::new(Vec::new(), 0);
     for kk in 0..kt {
         let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
         let cols = a.tile_cols(kk);
@@ -55,19 +57,26 @@ pub fn geqrf_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, t: &TileMatrix<
             let mut toks: Vec<WriteToken<Tile<T>>> =
                 (kk..mt).map(|i| task.read_write(a.tile(i, kk))).collect();
             let mut wt = task.write(t.tile(0, kk));
+            let mut ws = task.read_write(&scratch);
             task.submit(move |ctx| {
-                let mut buf = faer::Mat::<T>::zeros(rows, cols);
+                let store = ws.get_mut(ctx);
+                store.resize(rows * cols, T::zero());
+                let mut buf = faer::MatMut::from_column_major_slice_mut(
+                    &mut store[..rows * cols],
+                    rows,
+                    cols,
+                );
                 let mut r0 = 0;
                 for tok in toks.iter_mut() {
                     let tile = tok.get_mut(ctx);
-                    buf.as_mut()
+                    buf.rb_mut()
                         .submatrix_mut(r0, 0, tile.m, cols)
                         .copy_from(tile.as_ref());
                     r0 += tile.m;
                 }
                 let tt = wt.get_mut(ctx);
                 let mut tb = faer::Mat::<T>::zeros(kb, kb);
-                k::geqrt(buf.as_mut(), tb.as_mut());
+                k::geqrt(buf.rb_mut(), tb.as_mut());
                 tt.as_mut()
                     .submatrix_mut(0, 0, kb, kb)
                     .copy_from(tb.as_ref());
@@ -75,8 +84,7 @@ pub fn geqrf_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, t: &TileMatrix<
                 for tok in toks.iter_mut() {
                     let tile = tok.get_mut(ctx);
                     let m = tile.m;
-                    tile.as_mut()
-                        .copy_from(buf.as_ref().submatrix(r0, 0, m, cols));
+                    tile.as_mut().copy_from(buf.rb().submatrix(r0, 0, m, cols));
                     r0 += m;
                 }
                 Ok(())

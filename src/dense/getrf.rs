@@ -15,6 +15,7 @@ use super::{check_finite_async, check_matrix, prio};
 use crate::error::{Error, Result};
 use crate::runtime::{Handle, Runtime, Sequence, WriteToken};
 use crate::tile::{Tile, TileMatrix};
+use faer::prelude::ReborrowMut;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tessera_kernels::{self as k, Diag, Op, Scalar, Side, Uplo};
@@ -136,7 +137,10 @@ pub fn getrf_async<T: Scalar>(
                 Ok(())
             })?;
         }
-        // Row interchanges on the trailing columns, batched, then trsm and gemm.
+        // Row interchanges on the trailing columns, batched, each followed by the triangular
+        // solve of its tile of row k (U12 = L11^-1 A12): one task per batch, so that the
+        // updates of a column wait for one task, not two.
+        let rk = a.tile_rows(kk);
         let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
         let mut j0 = kk + 1;
         while j0 < nt {
@@ -145,48 +149,41 @@ pub fn getrf_async<T: Scalar>(
             } else {
                 (j0 + batch).min(nt)
             };
+            let f: f64 = (j0..j1)
+                .map(|j| w * (rk * rk * a.tile_cols(j)) as f64)
+                .sum();
             let mut t = seq
-                .task("laswp")
+                .task("laswp_trsm")
                 .priority(prio(kk, j0, mt))
-                .on_rank(a.owner(kk, j0));
+                .on_rank(a.owner(kk, j0))
+                .flops(f);
             let rp = t.read(piv_k);
+            let rl = t.read(a.tile(kk, kk));
             let mut cols_toks: Vec<Vec<_>> = (j0..j1)
                 .map(|j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect())
                 .collect();
             t.submit(move |ctx| {
                 let piv = rp.get(ctx);
+                let l = rl.get(ctx).as_ref();
+                let l = l.get(.., ..l.nrows());
                 for col in cols_toks.iter_mut() {
                     let mut tiles = views(col, ctx);
                     k::laswp_tiles(&mut tiles, mb, 0, piv);
+                    k::trsm(
+                        Side::Left,
+                        Uplo::Lower,
+                        Op::NoTrans,
+                        Diag::Unit,
+                        T::one(),
+                        l,
+                        tiles[0].rb_mut(),
+                    );
                 }
                 Ok(())
             })?;
             j0 = j1;
         }
-        let rk = a.tile_rows(kk);
         for j in kk + 1..nt {
-            let f = w * (rk * rk * a.tile_cols(j)) as f64;
-            let mut t = seq
-                .task("trsm")
-                .priority(prio(kk, j, mt))
-                .on_rank(a.owner(kk, j))
-                .flops(f);
-            let ra = t.read(a.tile(kk, kk));
-            let mut wb = t.read_write(a.tile(kk, j));
-            t.submit(move |ctx| {
-                let l = ra.get(ctx).as_ref();
-                let l = l.get(.., ..l.nrows());
-                k::trsm(
-                    Side::Left,
-                    Uplo::Lower,
-                    Op::NoTrans,
-                    Diag::Unit,
-                    T::one(),
-                    l,
-                    wb.get_mut(ctx).as_mut(),
-                );
-                Ok(())
-            })?;
             for m in kk + 1..mt {
                 let f =
                     w * super::flops::gemm(a.tile_rows(m) as f64, a.tile_cols(j) as f64, rk as f64);

@@ -121,7 +121,7 @@ pub(crate) fn check_finite_async<T: Scalar>(
         for i in 0..a.mt() {
             let mut t = seq
                 .task("check_finite")
-                .priority(i64::MAX / 2)
+                .priority(prio(i, j, a.mt()) + 1)
                 .on_rank(a.owner(i, j));
             let r = t.read(a.tile(i, j));
             t.submit(

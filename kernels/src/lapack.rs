@@ -372,11 +372,6 @@ pub fn geqrt<T: Scalar>(a: MatMut<'_, T>, t: MatMut<'_, T>) {
     qr_in_place(a, t, Par::Seq, MemStack::new(&mut mem), Default::default());
 }
 
-/// Scratch for [`apply_block_reflector_tiles`]: a `k x ncols` matrix.
-pub fn block_reflector_workspace<T: Scalar>(k: usize, ncols: usize) -> Mat<T> {
-    Mat::zeros(k, ncols)
-}
-
 /// Applies the block reflector `Q = I - V T^-1 V^H` produced by [`geqrt`] (or its
 /// conjugate transpose when `trans == ConjTrans`) from the left to a matrix whose rows
 /// are split over a column of tiles: `v[i]` and `c[i]` hold the same rows. `v[0]` is the

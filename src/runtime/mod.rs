@@ -47,7 +47,7 @@ pub use trace::{Trace, TraceEvent};
 use crate::error::{Error, Result};
 use std::collections::BinaryHeap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -127,6 +127,8 @@ pub(crate) struct Shared {
     queue: Mutex<Queue>,
     work_cv: Condvar,
     in_flight: AtomicUsize,
+    submitted: AtomicU64,
+    completed: AtomicU64,
     window: usize,
     window_mx: Mutex<()>,
     window_cv: Condvar,
@@ -157,6 +159,8 @@ impl Runtime {
             }),
             work_cv: Condvar::new(),
             in_flight: AtomicUsize::new(0),
+            submitted: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
             window: config.window.max(16),
             window_mx: Mutex::new(()),
             window_cv: Condvar::new(),
@@ -214,6 +218,15 @@ impl Runtime {
         }
     }
 
+    /// Tasks submitted and tasks finished (run or skipped) since the runtime started: a
+    /// cheap progress measure for long runs.
+    pub fn task_counts(&self) -> (u64, u64) {
+        (
+            self.shared.submitted.load(Ordering::Relaxed),
+            self.shared.completed.load(Ordering::Relaxed),
+        )
+    }
+
     /// Turns tracing on or off from now on.
     pub fn set_tracing(&self, on: bool) {
         self.shared.tracing.store(on, Ordering::Relaxed);
@@ -269,6 +282,7 @@ impl RuntimeRef {
             }
         }
         s.in_flight.fetch_add(1, Ordering::Relaxed);
+        s.submitted.fetch_add(1, Ordering::Relaxed);
         node.seq.outstanding.fetch_add(1, Ordering::AcqRel);
         infer_dependencies(&node);
         if node.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -346,6 +360,7 @@ fn worker_loop(s: &Shared, worker: usize) {
             let _g = seq.done_mx.lock().unwrap();
             seq.done_cv.notify_all();
         }
+        s.completed.fetch_add(1, Ordering::Relaxed);
         let before = s.in_flight.fetch_sub(1, Ordering::AcqRel);
         if before == s.window / 2 + 1 || before == 1 {
             let _g = s.window_mx.lock().unwrap();

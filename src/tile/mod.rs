@@ -244,8 +244,7 @@ impl<T: Scalar> TileMatrix<T> {
         }
     }
 
-    /// True when every tile, ragged edges apart, is `mb x nb` and the view starts at the
-    /// matrix origin or on tile boundaries (always true: views are tile-aligned).
+    /// True when the tiles are square (`mb == nb`), which the factorizations require.
     pub fn is_square_tiled(&self) -> bool {
         self.st.mb == self.st.nb
     }

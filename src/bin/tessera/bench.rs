@@ -211,7 +211,9 @@ fn run_t<T: Scalar>(a: &Args) -> Result<bool> {
         let last = r + 1 == a.repeat;
         let trace = last && a.trace.is_some();
         tessera::kernels::sysblas::reset_threads();
-        let o = run_tessera::<T>(&rt, a, m, n, nb, trace)?;
+        let o = with_progress(&rt, a.op.name(), || {
+            run_tessera::<T>(&rt, a, m, n, nb, trace)
+        })?;
         if best.as_ref().is_none_or(|b| o.seconds < b.seconds) {
             best = Some(o);
         }
@@ -289,6 +291,36 @@ fn run_t<T: Scalar>(a: &Args) -> Result<bool> {
         }
     }
     Ok(passed)
+}
+
+/// Runs `f`, printing the share of finished tasks on stderr every 2 seconds while it lasts
+/// (long runs only).
+fn with_progress<R>(rt: &Runtime, what: &str, f: impl FnOnce() -> R) -> R {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let done = AtomicBool::new(false);
+    let (s0, c0) = rt.task_counts();
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            let t = Instant::now();
+            let mut next = 2.0;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                let e = t.elapsed().as_secs_f64();
+                if e >= next {
+                    next += 2.0;
+                    let (s, c) = rt.task_counts();
+                    let (s, c) = (s - s0, c - c0);
+                    eprintln!(
+                        "  {what}: {c}/{s} tasks done ({:.0}%), {e:.0} s",
+                        100.0 * c as f64 / s.max(1) as f64
+                    );
+                }
+            }
+        });
+        let r = f();
+        done.store(true, Ordering::Relaxed);
+        r
+    })
 }
 
 const SEED_A: u64 = 0x7e55e4a;

@@ -624,7 +624,7 @@ fn qr_case<T: Scalar>(m: usize, n: usize, split: &[usize]) {
             .collect();
         {
             let mut cv: Vec<MatMut<'_, T>> = c_tiles.iter_mut().map(|x| x.as_mut()).collect();
-            let mut work = k::block_reflector_workspace::<T>(kk, p);
+            let mut work = faer::Mat::<T>::zeros(kk, p);
             k::apply_block_reflector_tiles(trans, &v, t.as_ref(), &mut cv, work.as_mut());
         }
         Mat::from_fn(m, p, |i, j| {

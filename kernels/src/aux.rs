@@ -202,3 +202,26 @@ fn tile_norm_impl<T: Scalar>(
         }
     }
 }
+
+/// Copies a column of tiles, stacked top to bottom, into one block (`dst` has the sum of
+/// their row counts and their column count): how a panel task gathers its tiles.
+pub fn gather_tiles<T: Scalar>(tiles: &[MatMut<'_, T>], dst: MatMut<'_, T>) {
+    let mut dst = dst;
+    let mut r0 = 0;
+    for t in tiles {
+        dst.rb_mut()
+            .submatrix_mut(r0, 0, t.nrows(), t.ncols())
+            .copy_from(t.as_ref());
+        r0 += t.nrows();
+    }
+}
+
+/// The inverse of [`gather_tiles`]: copies the stacked block back into its tiles.
+pub fn scatter_tiles<T: Scalar>(src: MatRef<'_, T>, tiles: &mut [MatMut<'_, T>]) {
+    let mut r0 = 0;
+    for t in tiles.iter_mut() {
+        let (m, n) = (t.nrows(), t.ncols());
+        t.copy_from(src.submatrix(r0, 0, m, n));
+        r0 += m;
+    }
+}

@@ -18,8 +18,8 @@ mod scalar;
 pub mod sysblas;
 
 pub use aux::{
-    find_non_finite, find_non_finite_triangle, lacpy, laset, ssq_add, ssq_combine, tile_norm,
-    tile_norm_hermitian, PartialNorm,
+    find_non_finite, find_non_finite_triangle, gather_tiles, lacpy, laset, scatter_tiles, ssq_add,
+    ssq_combine, tile_norm, tile_norm_hermitian, PartialNorm,
 };
 pub use blas::{gemm, herk, scale, syrk, trmm, trsm};
 pub use lapack::{

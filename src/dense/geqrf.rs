@@ -10,7 +10,7 @@
 //! have the highest priorities.
 
 use super::blas3::trsm_async;
-use super::{check_finite_async, check_matrix, prio};
+use super::{check_finite_async, check_matrix, prio, views};
 use crate::error::{Error, Result};
 use crate::runtime::{ReadToken, Runtime, Sequence, WriteToken};
 use crate::tile::{copy_overlap_async, Tile, TileMatrix};
@@ -59,6 +59,7 @@ pub fn geqrf_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, t: &TileMatrix<
             let mut wt = task.write(t.tile(0, kk));
             let mut ws = task.read_write(&scratch);
             task.submit(move |ctx| {
+                let mut tiles = views(&mut toks, ctx);
                 let store = ws.get_mut(ctx);
                 store.resize(rows * cols, T::zero());
                 let mut buf = faer::MatMut::from_column_major_slice_mut(
@@ -66,27 +67,14 @@ pub fn geqrf_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, t: &TileMatrix<
                     rows,
                     cols,
                 );
-                let mut r0 = 0;
-                for tok in toks.iter_mut() {
-                    let tile = tok.get_mut(ctx);
-                    buf.rb_mut()
-                        .submatrix_mut(r0, 0, tile.m, cols)
-                        .copy_from(tile.as_ref());
-                    r0 += tile.m;
-                }
-                let tt = wt.get_mut(ctx);
+                k::gather_tiles(&tiles, buf.rb_mut());
                 let mut tb = faer::Mat::<T>::zeros(kb, kb);
                 k::geqrt(buf.rb_mut(), tb.as_mut());
-                tt.as_mut()
+                wt.get_mut(ctx)
+                    .as_mut()
                     .submatrix_mut(0, 0, kb, kb)
                     .copy_from(tb.as_ref());
-                let mut r0 = 0;
-                for tok in toks.iter_mut() {
-                    let tile = tok.get_mut(ctx);
-                    let m = tile.m;
-                    tile.as_mut().copy_from(buf.rb().submatrix(r0, 0, m, cols));
-                    r0 += m;
-                }
+                k::scatter_tiles(buf.rb(), &mut tiles);
                 Ok(())
             })?;
         }
@@ -136,7 +124,7 @@ fn submit_apply<T: Scalar>(
     task.submit(move |ctx| {
         let v: Vec<_> = vs.iter().map(|x| x.get(ctx).as_ref()).collect();
         let tm = rt_.get(ctx).as_ref().submatrix(0, 0, kb, kb);
-        let mut cv: Vec<_> = cs.iter_mut().map(|x| x.get_mut(ctx).as_mut()).collect();
+        let mut cv = views(&mut cs, ctx);
         let ncols = cv[0].ncols();
         let mut work = faer::Mat::<T>::zeros(kb, ncols);
         k::apply_block_reflector_tiles(trans, &v, tm, &mut cv, work.as_mut());
@@ -172,7 +160,7 @@ fn submit_apply_right<T: Scalar>(
     task.submit(move |ctx| {
         let v: Vec<_> = vs.iter().map(|x| x.get(ctx).as_ref()).collect();
         let tm = rt_.get(ctx).as_ref().submatrix(0, 0, kb, kb);
-        let mut cv: Vec<_> = cs.iter_mut().map(|x| x.get_mut(ctx).as_mut()).collect();
+        let mut cv = views(&mut cs, ctx);
         let nrows = cv[0].nrows();
         let mut work = faer::Mat::<T>::zeros(nrows, kb);
         k::apply_block_reflector_tiles_right(trans, &v, tm, &mut cv, work.as_mut());

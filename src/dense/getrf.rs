@@ -11,10 +11,10 @@
 //! factor) are applied at the end, per batch of columns, off the critical path.
 
 use super::blas3::{gemm_tile, trsm_async, trsm_tile};
-use super::{check_finite_async, check_matrix, prio};
+use super::{check_finite_async, check_matrix, prio, views};
 use crate::error::{Error, Result};
-use crate::runtime::{Handle, Runtime, Sequence, WriteToken};
-use crate::tile::{Tile, TileMatrix};
+use crate::runtime::{Handle, Runtime, Sequence};
+use crate::tile::TileMatrix;
 use faer::prelude::ReborrowMut;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -55,14 +55,6 @@ impl Default for LuOptions {
 pub fn swap_batch_columns(npiv: usize, nb: usize, elem_bytes: usize, target_bytes: usize) -> usize {
     let per_col = (2 * npiv * nb * elem_bytes).max(1);
     target_bytes.div_ceil(per_col).max(1)
-}
-
-/// Collects mutable views of a column of tiles from their tokens.
-fn views<'a, T: Scalar>(
-    toks: &'a mut [WriteToken<Tile<T>>],
-    ctx: &'a crate::runtime::TaskContext,
-) -> Vec<faer::MatMut<'a, T>> {
-    toks.iter_mut().map(|t| t.get_mut(ctx).as_mut()).collect()
 }
 
 /// Submits the tiled LU factorization with partial pivoting `P A = L U` of `a` (m x n).
@@ -107,33 +99,24 @@ pub fn getrf_async<T: Scalar>(
             let info = info.clone();
             let off = kk * mb;
             t.submit(move |ctx| {
-                let tiles = views(&mut toks, ctx);
-                let buf = ws.get_mut(ctx);
-                buf.resize(rows * cols, T::zero());
-                let buf = &mut buf[..rows * cols];
-                let mut r0 = 0;
-                for tile in &tiles {
-                    for c in 0..cols {
-                        buf[c * rows + r0..c * rows + r0 + tile.nrows()]
-                            .copy_from_slice(tile_col(tile, c));
-                    }
-                    r0 += tile.nrows();
-                }
+                let mut tiles = views(&mut toks, ctx);
+                let store = ws.get_mut(ctx);
+                store.resize(rows * cols, T::zero());
+                let buf = &mut store[..rows * cols];
+                k::gather_tiles(
+                    &tiles,
+                    faer::MatMut::from_column_major_slice_mut(buf, rows, cols),
+                );
                 let piv = wp.get_mut(ctx);
                 piv.clear();
                 piv.resize(npiv, 0);
                 if let Some(z) = k::getrf_panel(buf, rows, cols, rows, piv) {
                     info.fetch_min(off + z, Ordering::Relaxed);
                 }
-                let mut r0 = 0;
-                for mut tile in tiles {
-                    let h = tile.nrows();
-                    for c in 0..cols {
-                        tile_col_mut(&mut tile, c)
-                            .copy_from_slice(&buf[c * rows + r0..c * rows + r0 + h]);
-                    }
-                    r0 += h;
-                }
+                k::scatter_tiles(
+                    faer::MatRef::from_column_major_slice(buf, rows, cols),
+                    &mut tiles,
+                );
                 Ok(())
             })?;
         }
@@ -243,41 +226,6 @@ pub fn getrf_async<T: Scalar>(
         j0 = j1;
     }
     Ok(())
-}
-
-#[inline]
-fn tile_col<'a, T: Scalar>(t: &'a faer::MatMut<'_, T>, c: usize) -> &'a [T] {
-    t.rb_col(c)
-}
-
-#[inline]
-fn tile_col_mut<'a, T: Scalar>(t: &'a mut faer::MatMut<'_, T>, c: usize) -> &'a mut [T] {
-    t.rb_col_mut(c)
-}
-
-/// Column access on tile views (tiles are column-major and contiguous).
-trait ColSlices<T> {
-    fn rb_col(&self, c: usize) -> &[T];
-    fn rb_col_mut(&mut self, c: usize) -> &mut [T];
-}
-
-impl<T: Scalar> ColSlices<T> for faer::MatMut<'_, T> {
-    fn rb_col(&self, c: usize) -> &[T] {
-        use faer::prelude::Reborrow;
-        self.rb()
-            .col(c)
-            .try_as_col_major()
-            .expect("tiles are column-major")
-            .as_slice()
-    }
-    fn rb_col_mut(&mut self, c: usize) -> &mut [T] {
-        use faer::prelude::ReborrowMut;
-        self.rb_mut()
-            .col_mut(c)
-            .try_as_col_major_mut()
-            .expect("tiles are column-major")
-            .as_slice_mut()
-    }
 }
 
 /// LU factorization with partial pivoting of a tile matrix (LAPACK `xGETRF`):

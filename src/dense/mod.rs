@@ -139,6 +139,14 @@ pub(crate) fn check_finite_async<T: Scalar>(
     Ok(())
 }
 
+/// Mutable views of the tiles behind a task's write tokens (a column or row of tiles).
+pub(crate) fn views<'a, T: Scalar>(
+    toks: &'a mut [crate::runtime::WriteToken<crate::tile::Tile<T>>],
+    ctx: &'a crate::runtime::TaskContext,
+) -> Vec<faer::MatMut<'a, T>> {
+    toks.iter_mut().map(|t| t.get_mut(ctx).as_mut()).collect()
+}
+
 /// Flop counts (LAPACK working note 41), real arithmetic; multiply by
 /// [`tessera_kernels::DType::flop_weight`] for complex.
 pub mod flops {

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `TESSERA_NB` | the automatic tile size ([`crate::dense::auto_tile_size`]) |
 //! | `TESSERA_KERNELS` | the tile-kernel backend of the `tessera` command (`faer` or `blas`, see `--kernels`) |
+//! | `TESSERA_NUM_THREADS` | the number of runtime workers of [`crate::runtime::RuntimeConfig::default`] (the cores available) |
 //! | `TESSERA_TRACE` | [`crate::runtime::RuntimeConfig::trace`] (any value but `0` turns tracing on) |
 
 use std::sync::OnceLock;
@@ -38,4 +39,12 @@ pub fn trace_requested() -> bool {
 pub fn kernels_override() -> Option<&'static str> {
     static C: OnceLock<Option<String>> = OnceLock::new();
     read("TESSERA_KERNELS", &C)
+}
+
+/// The number of workers forced by `TESSERA_NUM_THREADS`, if set to a positive integer.
+pub fn num_threads_override() -> Option<usize> {
+    static C: OnceLock<Option<String>> = OnceLock::new();
+    read("TESSERA_NUM_THREADS", &C)
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
 }

@@ -31,6 +31,13 @@ pub fn potrf<T: Scalar>(uplo: Uplo, a: MatMut<'_, T>) -> Result<(), usize> {
     // faer's kernel may use the strict upper triangle (of the lower view) as workspace;
     // LAPACK leaves it untouched, and so do we.
     let saved = crate::blas::save_strict_triangle(Uplo::Upper, a.rb());
+    let mut a = a;
+    // LAPACK reads only the real part of a Hermitian matrix's diagonal (and writes the
+    // factor's diagonal exactly real).
+    for j in 0..n {
+        let d = a.rb_mut().get_mut(j, j);
+        *d = T::from_f64(d.re());
+    }
     // faer returns NonPositivePivot for a non-positive or NaN pivot; a NaN anywhere below
     // would otherwise go unnoticed, so the diagonal of L is checked for finiteness too.
     let mut mem = MemBuffer::new(cholesky_in_place_scratch::<T>(
@@ -50,9 +57,13 @@ pub fn potrf<T: Scalar>(uplo: Uplo, a: MatMut<'_, T>) -> Result<(), usize> {
     match res {
         Ok(_) => {
             for j in 0..n {
-                if !a.rb().get(j, j).finite() {
+                let d = a.rb_mut().get_mut(j, j);
+                if !d.finite() {
                     return Err(j);
                 }
+                // Rounding in the complex updates can leave a tiny imaginary part on the
+                // diagonal; the factor of a Hermitian matrix has an exactly real one.
+                *d = T::from_f64(d.re());
             }
             Ok(())
         }
@@ -170,10 +181,10 @@ fn getf2<T: Scalar>(
             let piv = a[j * ld + j];
             let col = &mut a[j * ld + j + 1..j * ld + m];
             if piv.modulus() >= T::SAFE_MIN {
-                let r = T::one() / piv;
+                let r = piv.recip();
                 col.iter_mut().for_each(|x| *x *= r);
             } else {
-                col.iter_mut().for_each(|x| *x /= piv);
+                col.iter_mut().for_each(|x| *x = x.div_robust(piv));
             }
         } else if info.is_none() {
             info = Some(j);
@@ -302,7 +313,7 @@ pub fn getrf_nopiv<T: Scalar>(a: MatMut<'_, T>) -> Option<usize> {
                     info = Some(j);
                 }
             } else {
-                let r = T::one() / piv;
+                let r = piv.recip();
                 for i in j + 1..m {
                     *a.rb_mut().get_mut(i, j) *= r;
                 }
@@ -372,6 +383,35 @@ pub fn geqrt<T: Scalar>(a: MatMut<'_, T>, t: MatMut<'_, T>) {
     qr_in_place(a, t, Par::Seq, MemStack::new(&mut mem), Default::default());
 }
 
+/// faer marks a reflector that is the identity (nothing below the diagonal to annihilate)
+/// with an infinite diagonal entry of `T`. Solving with such a `T` can mix `inf` with
+/// large finite values into NaN, so the identity reflectors are taken out exactly: their
+/// rows of `x` (`k x ncols`, row `j` belongs to reflector `j`) become zero and the returned
+/// copy of `T` has their rows and columns replaced by those of the identity (the product
+/// of the remaining reflectors is what `T` without them describes). `None` when every
+/// reflector is a proper one.
+fn identity_reflectors_out<T: Scalar>(t: MatRef<'_, T>, x: MatMut<'_, T>) -> Option<Mat<T>> {
+    let k = t.nrows();
+    if (0..k).all(|j| t.get(j, j).finite()) {
+        return None;
+    }
+    let mut x = x;
+    let mut s = t.to_owned();
+    for j in 0..k {
+        if !t.get(j, j).finite() {
+            for i in 0..k {
+                s[(i, j)] = T::zero();
+                s[(j, i)] = T::zero();
+            }
+            s[(j, j)] = T::one();
+            for c in 0..x.ncols() {
+                *x.rb_mut().get_mut(j, c) = T::zero();
+            }
+        }
+    }
+    Some(s)
+}
+
 /// Applies the block reflector `Q = I - V T^-1 V^H` produced by [`geqrt`] (or its
 /// conjugate transpose when `trans == ConjTrans`) from the left to a matrix whose rows
 /// are split over a column of tiles: `v[i]` and `c[i]` hold the same rows. `v[0]` is the
@@ -432,6 +472,8 @@ pub fn apply_block_reflector_tiles<T: Scalar>(
         }
     }
     // W = T^-1 W (apply Q) or T^-H W (apply Q^H).
+    let st = identity_reflectors_out(t, w.rb_mut());
+    let t = st.as_ref().map_or(t, |s| s.as_ref());
     if trans == Op::NoTrans {
         ts::solve_upper_triangular_in_place_with_conj(t, Conj::No, w.rb_mut(), Par::Seq);
     } else {
@@ -541,6 +583,8 @@ pub fn apply_block_reflector_tiles_right<T: Scalar>(
         }
     }
     // W = W T^-1 (Q) or W T^-H (Q^H), solved on the transposed system.
+    let st = identity_reflectors_out(t, w.rb_mut().transpose_mut());
+    let t = st.as_ref().map_or(t, |s| s.as_ref());
     if trans == Op::NoTrans {
         ts::solve_lower_triangular_in_place_with_conj(
             t.transpose(),

@@ -28,6 +28,19 @@ impl DType {
             DType::C64 => "c64",
         }
     }
+    /// Whether the type is complex (`c` and `z`).
+    pub fn is_complex(self) -> bool {
+        matches!(self, DType::C32 | DType::C64)
+    }
+    /// The LAPACK precision letter: `s`, `d`, `c` or `z`.
+    pub fn lapack_prefix(self) -> char {
+        match self {
+            DType::F32 => 's',
+            DType::F64 => 'd',
+            DType::C32 => 'c',
+            DType::C64 => 'z',
+        }
+    }
     /// Flop weight of one multiply-add relative to real arithmetic (complex counts 4x,
     /// the convention of LAPACK working notes 41).
     pub fn flop_weight(self) -> f64 {
@@ -103,6 +116,15 @@ pub trait Scalar:
     fn conj(self) -> Self;
     /// True when no component is infinite or NaN.
     fn finite(self) -> bool;
+    /// `1 / self` without the overflow or underflow of the textbook complex formula
+    /// (`|z|^2` is never formed; faer's scaled reciprocal).
+    #[inline]
+    fn recip(self) -> Self {
+        <Self as ComplexField>::recip_impl(&self)
+    }
+    /// `self / d`, robust for complex operands of any magnitude (Smith's algorithm, as
+    /// LAPACK's `xLADIV`); plain division for real types.
+    fn div_robust(self, d: Self) -> Self;
 }
 
 macro_rules! real_scalar {
@@ -142,6 +164,10 @@ macro_rules! real_scalar {
             #[inline]
             fn finite(self) -> bool {
                 self.is_finite()
+            }
+            #[inline]
+            fn div_robust(self, d: Self) -> Self {
+                self / d
             }
         }
     };
@@ -184,6 +210,19 @@ macro_rules! complex_scalar {
             #[inline]
             fn finite(self) -> bool {
                 self.re.is_finite() && self.im.is_finite()
+            }
+            #[inline]
+            fn div_robust(self, d: Self) -> Self {
+                let (a, b) = (self, d);
+                if b.re.abs() >= b.im.abs() {
+                    let r = b.im / b.re;
+                    let den = b.re + b.im * r;
+                    Complex::new((a.re + a.im * r) / den, (a.im - a.re * r) / den)
+                } else {
+                    let r = b.re / b.im;
+                    let den = b.im + b.re * r;
+                    Complex::new((a.re * r + a.im) / den, (a.im * r - a.re) / den)
+                }
             }
         }
     };

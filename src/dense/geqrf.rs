@@ -322,8 +322,34 @@ fn check_r_diagonal_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, n: usize
 /// done on a conjugate-transposed copy and `a` is left intact. A zero diagonal entry of
 /// `R` gives [`Error::RankDeficient`] and leaves `b` as `Q^H b`.
 pub fn gels<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, b: &TileMatrix<T>) -> Result<()> {
+    gels_op(rt, Op::NoTrans, a, b)
+}
+
+/// [`gels`] for `op(A) X = B` (LAPACK `xGELS` with `TRANS`): `NoTrans`, or `ConjTrans`
+/// (`Trans` is accepted for real types, where it means the same). With `ConjTrans`:
+/// - `m >= n`: the minimum-norm solution of the underdetermined `A^H X = B`;
+/// - `m < n`: minimizes `||B - A^H X||_2`.
+///
+/// `b` has `max(m, n)` rows; the solution is in its first `m` rows (`op(A)` has `m`
+/// columns). `a` holds the QR factorization of `A` on return when `m >= n`.
+pub fn gels_op<T: Scalar>(
+    rt: &Runtime,
+    trans: Op,
+    a: &TileMatrix<T>,
+    b: &TileMatrix<T>,
+) -> Result<()> {
     check_matrix(rt, a, "A")?;
     check_matrix(rt, b, "B")?;
+    let trans = match trans {
+        Op::Trans if T::DTYPE.is_complex() => {
+            return Err(Error::invalid(
+                1,
+                "gels: a complex A takes NoTrans or ConjTrans (LAPACK 'N' or 'C')",
+            ))
+        }
+        Op::Trans => Op::ConjTrans,
+        t => t,
+    };
     let (m, n) = (a.m(), a.n());
     if b.m() != m.max(n) || b.mb() != a.mb() {
         return Err(Error::invalid(
@@ -350,54 +376,208 @@ pub fn gels<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, b: &TileMatrix<T>) -> Re
         copy_overlap_async(&seq, &z, b)?;
         return seq.wait();
     }
-    if m >= n {
-        let t = qr_workspace(a);
-        let x = TileMatrix::zeros(n, nrhs, nb, nb);
-        let seq = rt.sequence();
-        geqrf_async(&seq, a, &t)?;
-        unmqr_async(&seq, Side::Left, Op::ConjTrans, a, &t, b)?;
-        check_r_diagonal_async(&seq, a, n)?;
-        copy_overlap_async(&seq, b, &x)?;
-        // R as its own n x n matrix (views are tile-aligned; R may end inside a tile).
-        let r = TileMatrix::zeros(n, n, nb, nb);
-        copy_overlap_async(&seq, a, &r)?;
-        trsm_async(
-            &seq,
-            Side::Left,
-            Uplo::Upper,
-            Op::NoTrans,
-            Diag::NonUnit,
-            T::one(),
-            &r,
-            &x,
-        )?;
-        copy_overlap_async(&seq, &x, b)?;
-        seq.wait()
-    } else {
-        // A^H = Q R  =>  A = R^H Q^H, and x = Q [R^-H b; 0].
-        let ah = a.conj_transpose(rt)?;
-        let t = qr_workspace(&ah);
-        let y = TileMatrix::zeros(m, nrhs, nb, nb);
-        let x = TileMatrix::zeros(n, nrhs, nb, nb);
-        let seq = rt.sequence();
-        geqrf_async(&seq, &ah, &t)?;
-        check_r_diagonal_async(&seq, &ah, m)?;
-        copy_overlap_async(&seq, b, &y)?;
-        let r = TileMatrix::zeros(m, m, nb, nb);
-        copy_overlap_async(&seq, &ah, &r)?;
-        trsm_async(
-            &seq,
-            Side::Left,
-            Uplo::Upper,
-            Op::ConjTrans,
-            Diag::NonUnit,
-            T::one(),
-            &r,
-            &y,
-        )?;
-        copy_overlap_async(&seq, &y, &x)?;
-        unmqr_async(&seq, Side::Left, Op::NoTrans, &ah, &t, &x)?;
-        copy_overlap_async(&seq, &x, b)?;
-        seq.wait()
+    match (trans == Op::NoTrans, m >= n) {
+        (true, true) => least_squares(rt, a, b),
+        (true, false) => min_norm(rt, &a.conj_transpose(rt)?, b),
+        (false, true) => min_norm(rt, a, b),
+        (false, false) => least_squares(rt, &a.conj_transpose(rt)?, b),
     }
+}
+
+/// Minimizes `||B - F X||` for a tall `f` (`q x p`, `q >= p`), overwritten by its QR.
+fn least_squares<T: Scalar>(rt: &Runtime, f: &TileMatrix<T>, b: &TileMatrix<T>) -> Result<()> {
+    let (nb, nrhs, p) = (f.nb(), b.n(), f.n());
+    let t = qr_workspace(f);
+    let x = TileMatrix::zeros(p, nrhs, nb, nb);
+    let seq = rt.sequence();
+    geqrf_async(&seq, f, &t)?;
+    unmqr_async(&seq, Side::Left, Op::ConjTrans, f, &t, b)?;
+    check_r_diagonal_async(&seq, f, p)?;
+    copy_overlap_async(&seq, b, &x)?;
+    // R as its own p x p matrix (views are tile-aligned; R may end inside a tile).
+    let r = TileMatrix::zeros(p, p, nb, nb);
+    copy_overlap_async(&seq, f, &r)?;
+    trsm_async(
+        &seq,
+        Side::Left,
+        Uplo::Upper,
+        Op::NoTrans,
+        Diag::NonUnit,
+        T::one(),
+        &r,
+        &x,
+    )?;
+    copy_overlap_async(&seq, &x, b)?;
+    seq.wait()
+}
+
+/// The minimum-norm solution of `F^H X = B` for a tall `f` (`q x p`, `q >= p`),
+/// overwritten by its QR: `F = Q R`, so `F^H = R^H Q^H` and `X = Q [R^-H B; 0]`.
+fn min_norm<T: Scalar>(rt: &Runtime, f: &TileMatrix<T>, b: &TileMatrix<T>) -> Result<()> {
+    let (nb, nrhs, q, p) = (f.nb(), b.n(), f.m(), f.n());
+    let t = qr_workspace(f);
+    let y = TileMatrix::zeros(p, nrhs, nb, nb);
+    let x = TileMatrix::zeros(q, nrhs, nb, nb);
+    let seq = rt.sequence();
+    geqrf_async(&seq, f, &t)?;
+    check_r_diagonal_async(&seq, f, p)?;
+    copy_overlap_async(&seq, b, &y)?;
+    let r = TileMatrix::zeros(p, p, nb, nb);
+    copy_overlap_async(&seq, f, &r)?;
+    trsm_async(
+        &seq,
+        Side::Left,
+        Uplo::Upper,
+        Op::ConjTrans,
+        Diag::NonUnit,
+        T::one(),
+        &r,
+        &y,
+    )?;
+    copy_overlap_async(&seq, &y, &x)?;
+    unmqr_async(&seq, Side::Left, Op::NoTrans, f, &t, &x)?;
+    copy_overlap_async(&seq, &x, b)?;
+    seq.wait()
+}
+
+/// The scalar factors `tau` of LAPACK's representation of the `Q` made by [`geqrf`]:
+/// `Q = H_1 H_2 ... H_k`, `H_j = I - tau_j v_j v_j^H`, `k = min(m, n)` (LAPACK `xGEQRF`'s
+/// `TAU`). The block factors keep `1 / tau_j` on their diagonals (infinity for `H_j = I`).
+pub fn qr_tau<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, t: &TileMatrix<T>) -> Result<Vec<T>> {
+    check_workspace(a, t)?;
+    let tm = t.to_mat(rt)?;
+    let nb = a.nb();
+    let mut tau = Vec::with_capacity(a.m().min(a.n()));
+    for kk in 0..a.mt().min(a.nt()) {
+        let rows: usize = (kk..a.mt()).map(|i| a.tile_rows(i)).sum();
+        let kb = rows.min(a.tile_cols(kk));
+        for j in 0..kb {
+            let d = *tm.as_ref().get(j, kk * nb + j);
+            tau.push(if d.finite() { T::one() / d } else { T::zero() });
+        }
+    }
+    Ok(tau)
+}
+
+/// The block-reflector factors (the workspace of [`unmqr`] and [`ungqr`]) of reflectors
+/// given in LAPACK's form: Householder vectors below the diagonal of the `k = a.n()`
+/// columns of `a` (unit diagonal implied, the upper triangle not read) and their scalar
+/// factors `tau` (LAPACK `xLARFT` in faer's convention: `T = striu(V^H V) + diag(1/tau)`).
+pub fn qr_workspace_from_tau<T: Scalar>(
+    rt: &Runtime,
+    a: &TileMatrix<T>,
+    tau: &[T],
+) -> Result<TileMatrix<T>> {
+    check_matrix(rt, a, "A")?;
+    let k = a.n();
+    if tau.len() != k || k > a.m() {
+        return Err(Error::invalid(
+            0,
+            format!(
+                "qr_workspace_from_tau: A is {} x {}, needs k = n <= m and k factors (has {})",
+                a.m(),
+                k,
+                tau.len()
+            ),
+        ));
+    }
+    let t = qr_workspace(a);
+    let (mt, nb) = (a.mt(), a.nb());
+    let seq = rt.sequence();
+    for kk in 0..a.nt() {
+        let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
+        let kb = a.tile_cols(kk);
+        let taus: Vec<T> = tau[kk * nb..kk * nb + kb].to_vec();
+        let mut task = seq
+            .task("larft")
+            .priority(prio(kk, kk, mt))
+            .on_rank(a.owner(kk, kk))
+            .flops(T::DTYPE.flop_weight() * rows as f64 * (kb * kb) as f64);
+        let vs: Vec<ReadToken<Tile<T>>> = (kk..mt).map(|i| task.read(a.tile(i, kk))).collect();
+        let mut wt = task.write(t.tile(0, kk));
+        task.submit(move |ctx| {
+            let tiles: Vec<_> = vs.iter().map(|x| x.get(ctx).as_ref()).collect();
+            let mut v = faer::Mat::<T>::zeros(rows, kb);
+            let mut r0 = 0;
+            for tl in &tiles {
+                let m = tl.nrows();
+                v.as_mut()
+                    .submatrix_mut(r0, 0, m, kb)
+                    .copy_from(tl.get(.., ..kb));
+                r0 += m;
+            }
+            for j in 0..kb {
+                for i in 0..j {
+                    *v.as_mut().get_mut(i, j) = T::zero();
+                }
+                *v.as_mut().get_mut(j, j) = T::one();
+            }
+            let mut g = faer::Mat::<T>::zeros(kb, kb);
+            k::gemm(
+                Op::ConjTrans,
+                Op::NoTrans,
+                T::one(),
+                v.as_ref(),
+                v.as_ref(),
+                T::zero(),
+                g.as_mut(),
+            );
+            let mut tt = wt.get_mut(ctx).as_mut();
+            for j in 0..kb {
+                for i in 0..kb {
+                    *tt.rb_mut().get_mut(i, j) = match i.cmp(&j) {
+                        std::cmp::Ordering::Less => *g.as_ref().get(i, j),
+                        std::cmp::Ordering::Equal if taus[j] == T::zero() => {
+                            T::from_f64(f64::INFINITY)
+                        }
+                        std::cmp::Ordering::Equal => T::one() / taus[j],
+                        std::cmp::Ordering::Greater => T::zero(),
+                    };
+                }
+            }
+            Ok(())
+        })?;
+    }
+    seq.wait()?;
+    Ok(t)
+}
+
+/// Forms the first `q.n()` columns of the `Q` of [`geqrf`] in `q` (LAPACK
+/// `xUNGQR`/`xORGQR`): `q` is `m x n` with `n <= m`, `a` the `m x k` reflectors and `t`
+/// their block factors (from [`geqrf`] or [`qr_workspace_from_tau`]).
+pub fn ungqr<T: Scalar>(
+    rt: &Runtime,
+    a: &TileMatrix<T>,
+    t: &TileMatrix<T>,
+    q: &TileMatrix<T>,
+) -> Result<()> {
+    check_matrix(rt, q, "Q")?;
+    if q.m() != a.m() || q.n() > q.m() || q.mb() != a.mb() {
+        return Err(Error::invalid(
+            0,
+            format!(
+                "ungqr: Q is {} x {}, needs {} rows, at most as many columns, A's tile size",
+                q.m(),
+                q.n(),
+                a.m()
+            ),
+        ));
+    }
+    let seq = rt.sequence();
+    for j in 0..q.nt() {
+        for i in 0..q.mt() {
+            let mut task = seq.task("laset").on_rank(q.owner(i, j));
+            let mut w = task.write(q.tile(i, j));
+            let diag = i == j;
+            task.submit(move |ctx| {
+                let d = if diag { T::one() } else { T::zero() };
+                k::laset(T::zero(), d, w.get_mut(ctx).as_mut());
+                Ok(())
+            })?;
+        }
+    }
+    if a.n() > 0 {
+        unmqr_async(&seq, Side::Left, Op::NoTrans, a, t, q)?;
+    }
+    seq.wait()
 }

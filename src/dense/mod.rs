@@ -23,7 +23,10 @@ mod potrf;
 
 pub use blas3::{gemm, gemm_async, herk, herk_async, syrk, syrk_async, trsm, trsm_async};
 pub use generate::{plghe, plgsy, plrnt, random_value};
-pub use geqrf::{gels, geqrf, geqrf_async, qr_workspace, unmqr, unmqr_async};
+pub use geqrf::{
+    gels, gels_op, geqrf, geqrf_async, qr_tau, qr_workspace, qr_workspace_from_tau, ungqr, unmqr,
+    unmqr_async,
+};
 pub use getrf::{
     gesv, getrf, getrf_async, getrf_nopiv, getrf_nopiv_async, getrs, swap_batch_columns, LuOptions,
     PIVOT_NONE,

@@ -68,7 +68,8 @@ pub struct RuntimeConfig {
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = crate::env::num_threads_override()
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         RuntimeConfig {
             workers,
             window: 100_000,

@@ -596,7 +596,7 @@ fn lascl<T: Scalar>(x: &mut faer::MatMut<'_, T>, from: f64, to: f64) {
         for j in 0..x.ncols() {
             for i in 0..x.nrows() {
                 let v = x.as_mut().get_mut(i, j);
-                *v = *v * s;
+                *v *= s;
             }
         }
         if done {

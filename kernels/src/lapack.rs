@@ -45,7 +45,6 @@ pub fn potrf<T: Scalar>(uplo: Uplo, a: MatMut<'_, T>) -> Result<(), usize> {
         Par::Seq,
         Default::default(),
     ));
-    let mut a = a;
     let res = cholesky_in_place(
         a.rb_mut(),
         Default::default(),

@@ -523,14 +523,15 @@ pub fn qr_workspace_from_tau<T: Scalar>(
                 g.as_mut(),
             );
             let mut tt = wt.get_mut(ctx).as_mut();
-            for j in 0..kb {
+            for (j, &tau_j) in taus.iter().enumerate() {
                 for i in 0..kb {
                     *tt.rb_mut().get_mut(i, j) = match i.cmp(&j) {
                         std::cmp::Ordering::Less => *g.as_ref().get(i, j),
-                        std::cmp::Ordering::Equal if taus[j] == T::zero() => {
+                        // H_j = I: faer's mark for an identity reflector.
+                        std::cmp::Ordering::Equal if tau_j == T::zero() => {
                             T::from_f64(f64::INFINITY)
                         }
-                        std::cmp::Ordering::Equal => T::one() / taus[j],
+                        std::cmp::Ordering::Equal => tau_j.recip(),
                         std::cmp::Ordering::Greater => T::zero(),
                     };
                 }

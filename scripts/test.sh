@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
 # The project's test command (the README's second set-up command).
-# Installs what the tests use beyond Rust and gcc, then runs every test in release mode.
-#   - the system LAPACK (OpenBLAS, Debian's libopenblas0-pthread + liblapack3): the
-#     `tessera bench --compare lapack` path is tested against it.
+# Installs what the tests use beyond Rust and gcc, then runs every test in release mode:
+#   - the system LAPACK (OpenBLAS: libopenblas0-pthread + liblapack3): the
+#     `tessera bench --compare lapack` path and the LAPACK-interface benchmark use it;
+#   - LAPACK's own test suite (liblapack-test, with the reference liblapack3/libblas3 and
+#     binutils for the harness in ../shared/tools/lapack-suite), run against
+#     libtessera_lapack.so by bindings/tests/lapack_suite.rs;
+#   - a real LAPACK client, Debian's python3-numpy, run through libtessera_lapack.so by
+#     bindings/tests/numpy_client.rs.
+# When the packages are present (or installed here), TESSERA_REQUIRE_CLIENTS=1 makes a
+# missing client a test failure instead of a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-have_lapack() { ldconfig -p 2>/dev/null | grep -q 'liblapack\.so\.3'; }
-if ! have_lapack; then
+PKGS=(libopenblas0-pthread liblapack3 libblas3 liblapack-test binutils python3-numpy)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "test.sh: installing the system LAPACK (OpenBLAS) for the --compare lapack tests"
+    echo "test.sh: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends libopenblas0-pthread liblapack3 >/dev/null
-  else
-    echo "test.sh: liblapack.so.3 is missing and cannot be installed (not root): install libopenblas0-pthread liblapack3" >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  elif ! ldconfig -p 2>/dev/null | grep -q 'liblapack\.so\.3'; then
+    echo "test.sh: liblapack.so.3 is missing and cannot be installed (not root): install ${missing[*]}" >&2
     exit 1
+  else
+    echo "test.sh: not installed (tests that need them are skipped): ${missing[*]}" >&2
   fi
+fi
+if [ ${#missing[@]} -eq 0 ] || [ "$(id -u)" = 0 ]; then
+  export TESSERA_REQUIRE_CLIENTS=1
 fi
 
 cargo test --release --workspace "$@"

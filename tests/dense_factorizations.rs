@@ -1215,7 +1215,9 @@ fn nd_f<T: Scalar>(a: &Dm<T>) -> ndarray::Array2<T> {
 
 fn wrappers_all<T: Scalar>() {
     let rt = runtime(2);
-    let n = 150;
+    // Above the direct (single-tile, no task) path of the wrappers: they must then give
+    // exactly the tiled algorithm's results.
+    let n = dense::lapack::DIRECT_MAX + 44;
     let nrhs = 3;
     let nb = nb_auto(&rt, n, n);
     assert!(
@@ -1601,3 +1603,107 @@ fn conversions_roundtrip() {
     assert!(a.bits_eq(&b));
     let _ = TileMatrix::<f64>::zeros(3, 3, 2, 2);
 }
+
+// =======================================================================================
+// The direct (single-tile, taskless) path of the LAPACK-layout wrappers, for problems up
+// to `dense::lapack::DIRECT_MAX`: residuals, LAPACK's failure semantics, any layout.
+
+fn direct_path_all<T: Scalar>() {
+    let rt = runtime(2);
+    let name = T::DTYPE.name();
+    for &n in &[1usize, 2, 17, 64, dense::lapack::DIRECT_MAX] {
+        let nrhs = 3;
+        // LU: tall, wide and square factors; solves with N, T, C.
+        for (m, k) in [(n, n), (n + 5, n), (n, n + 5)] {
+            let a0 = Dm::<T>::random(m, k, 300 + n as u64);
+            let mut a = faer_of(&a0);
+            let mut ipiv = vec![0usize; m.min(k)];
+            dense::lapack::getrf(&rt, a.as_mut(), &mut ipiv).unwrap();
+            check_ipiv(&ipiv, m, name);
+            check_small(
+                lu_residual(&a0, &dm_of_faer(a.as_ref()), &ipiv),
+                LIMIT,
+                format!("{name} direct getrf {m}x{k}"),
+            );
+        }
+        let a0 = dominant::<T>(n, n, 0.0, 310 + n as u64);
+        let b0 = Dm::<T>::random(n, nrhs, 311);
+        for trans in [Op::NoTrans, Op::Trans, Op::ConjTrans] {
+            let mut a = faer_of(&a0);
+            let mut ipiv = vec![0usize; n];
+            dense::lapack::getrf(&rt, a.as_mut(), &mut ipiv).unwrap();
+            let mut b = faer_of(&b0);
+            dense::lapack::getrs(&rt, trans, a.as_ref(), &ipiv, b.as_mut()).unwrap();
+            let x = dm_of_faer(b.as_ref());
+            let r = sub(&mul(&op(trans, &a0.z()), &x.z()), &b0.z());
+            check_small(
+                ratio(
+                    norm1(&r),
+                    norm1(&a0.z()) * norm1(&x.z()) * n as f64 * eps::<T>(),
+                ),
+                LIMIT,
+                format!("{name} direct getrs {trans:?} n={n}"),
+            );
+        }
+        // gesv on a row-major ndarray view (the copy fallback of the LU kernel).
+        let (mut an, mut bn) = (nd_c(&a0), nd_c(&b0));
+        let mut ipiv = vec![0usize; n];
+        dense::ndarray::gesv(&rt, an.view_mut(), &mut ipiv, bn.view_mut()).unwrap();
+        let x = dm_of_nd(&bn);
+        let r = sub(&mul(&a0.z(), &x.z()), &b0.z());
+        check_small(
+            ratio(
+                norm1(&r),
+                norm1(&a0.z()) * norm1(&x.z()) * n as f64 * eps::<T>(),
+            ),
+            LIMIT,
+            format!("{name} direct gesv (row-major) n={n}"),
+        );
+        // Cholesky both triangles.
+        let spd = Dm::of(&rt, &dense::plghe::<T>(&rt, n as f64, n, 16, 320).unwrap());
+        for uplo in [Uplo::Lower, Uplo::Upper] {
+            let (mut a, mut b) = (faer_of(&spd), faer_of(&b0));
+            dense::lapack::posv(&rt, uplo, a.as_mut(), b.as_mut()).unwrap();
+            let x = dm_of_faer(b.as_ref());
+            let r = sub(&mul(&spd.z(), &x.z()), &b0.z());
+            check_small(
+                ratio(
+                    norm1(&r),
+                    norm1(&spd.z()) * norm1(&x.z()) * n as f64 * eps::<T>(),
+                ),
+                LIMIT,
+                format!("{name} direct posv {uplo:?} n={n}"),
+            );
+        }
+    }
+    // LAPACK's failures: singular (factors complete), not positive definite, NaN.
+    let mut s = faer_of(&Dm::<T>::from_fn(3, 3, |i, j| {
+        T::from_f64(((i + 1) * (j + 1)) as f64)
+    }));
+    let mut ipiv = vec![0usize; 3];
+    let e = dense::lapack::getrf(&rt, s.as_mut(), &mut ipiv).unwrap_err();
+    assert_eq!(
+        e,
+        tessera::Error::Singular { index: 2 },
+        "{name} direct singular"
+    );
+    let mut p = faer_of(&Dm::<T>::from_fn(2, 2, |i, j| {
+        T::from_f64(if i == j { 1.0 } else { 2.0 })
+    }));
+    let e = dense::lapack::potrf(&rt, Uplo::Lower, p.as_mut()).unwrap_err();
+    assert_eq!(
+        e,
+        tessera::Error::NotPositiveDefinite { order: 2 },
+        "{name} direct not PD"
+    );
+    let mut q = faer_of(&Dm::<T>::from_fn(2, 2, |i, j| {
+        T::from_f64(if (i, j) == (1, 0) { f64::NAN } else { 1.0 })
+    }));
+    let e = dense::lapack::getrf(&rt, q.as_mut(), &mut ipiv).unwrap_err();
+    assert!(
+        matches!(e, tessera::Error::NotFinite { row: 1, col: 0, .. }),
+        "{name} direct NaN: {e:?}"
+    );
+}
+
+per_type!(direct_path_of_the_wrappers, direct_path_all);

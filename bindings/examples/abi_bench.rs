@@ -70,11 +70,15 @@ fn main() {
             *blas.get::<Posv>(b"dposv_").unwrap(),
         )
     };
-    // SAFETY: OpenBLAS's thread-count setter.
-    if let Ok(set) = unsafe { blas.get::<unsafe extern "C" fn(c_int)>(b"openblas_set_num_threads") }
-    {
-        unsafe { set(threads as c_int) };
-    }
+    // SAFETY: OpenBLAS's thread-count setter. It is process-wide: with
+    // TESSERA_KERNELS=blas Tessera's tile kernels run on this same OpenBLAS, one thread
+    // each, so the baseline gets its threads back right before each of its own calls.
+    let set_threads = unsafe {
+        *blas
+            .get::<unsafe extern "C" fn(c_int)>(b"openblas_set_num_threads")
+            .unwrap()
+    };
+    let blas_kernels = std::env::var("TESSERA_KERNELS").is_ok_and(|v| v == "blas");
     let rt = Runtime::with_default();
     let a = Mat::<f64>::from_fn(n, n, |i, j| random_value(1, i, j));
     let s = Mat::<f64>::from_fn(n, n, |i, j| {
@@ -104,6 +108,14 @@ fn main() {
                     bm.col_stride().max(n as isize) as c_int,
                 );
                 std::thread::sleep(Duration::from_millis(300));
+                // SAFETY: OpenBLAS's setter (see above).
+                unsafe {
+                    set_threads(if k == 2 || !blas_kernels {
+                        threads as c_int
+                    } else {
+                        1
+                    })
+                };
                 let t0 = Instant::now();
                 // SAFETY: column-major n x n and n x 1 buffers with leading dimension n.
                 unsafe {

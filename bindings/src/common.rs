@@ -30,9 +30,27 @@ pub(crate) fn runtime() -> &'static Runtime {
         _ => {
             // Leaked on purpose: it lives as long as the process, and the parent's runtime
             // must not be dropped in a forked child (its workers are not there to join).
+            select_kernels();
             let rt: &'static Runtime = Box::leak(Box::new(Runtime::new(RuntimeConfig::default())));
             *g = Some((pid, rt));
             rt
+        }
+    }
+}
+
+/// The tile-kernel backend of the LAPACK interface: `TESSERA_KERNELS=blas` runs the level-3
+/// tile kernels on the system BLAS (loaded at run time, single-threaded per task),
+/// `faer` (the default) on faer's.
+fn select_kernels() {
+    match tessera::env::kernels_override() {
+        Some("blas") => {
+            if let Err(e) = tessera_kernels::sysblas::use_system_blas() {
+                eprintln!("tessera: TESSERA_KERNELS=blas: {e}; using faer's kernels");
+            }
+        }
+        Some("faer") | None => tessera_kernels::sysblas::use_faer(),
+        Some(other) => {
+            eprintln!("tessera: TESSERA_KERNELS={other} is not faer or blas; using faer's kernels")
         }
     }
 }

@@ -98,14 +98,8 @@ pub(crate) unsafe fn potrf<T: Scalar>(name: &str, uplo: u8, n: i32, a: *mut T, l
     if n == 0 {
         return Ok(0);
     }
-    let r = (|| {
-        // SAFETY: LAPACK's contract.
-        let ta = unsafe { tiles_in(a, n, n, lda, nb_for(n, n))? };
-        let r = dense::potrf(runtime(), ul, &ta);
-        // SAFETY: LAPACK's contract.
-        unsafe { tiles_out(&ta, a, lda)? };
-        r
-    })();
+    // SAFETY: LAPACK's contract on A.
+    let r = dense::lapack::potrf(runtime(), ul, unsafe { view_mut(a, n, n, lda) });
     finish(name, r, minor_info(n))
 }
 
@@ -142,14 +136,10 @@ pub(crate) unsafe fn potrs<T: Scalar>(
     if n == 0 || nrhs == 0 {
         return Ok(0);
     }
-    let r = (|| {
-        let nb = nb_for(n, nrhs.max(n));
-        // SAFETY: LAPACK's contract.
-        let (ta, tb) = unsafe { (tiles_in(a, n, n, lda, nb)?, tiles_in(b, n, nrhs, ldb, nb)?) };
-        dense::potrs(runtime(), ul, &ta, &tb)?;
-        // SAFETY: LAPACK's contract.
-        unsafe { tiles_out(&tb, b, ldb) }
-    })();
+    // SAFETY: LAPACK's contract on A and B.
+    let r = unsafe {
+        dense::lapack::potrs(runtime(), ul, view(a, n, n, lda), view_mut(b, n, nrhs, ldb))
+    };
     finish(name, r, col_info(n))
 }
 
@@ -186,27 +176,13 @@ pub(crate) unsafe fn posv<T: Scalar>(
     if n == 0 {
         return Ok(0);
     }
-    let r = (|| {
-        let nb = nb_for(n, n);
-        // SAFETY: LAPACK's contract.
-        let ta = unsafe { tiles_in(a, n, n, lda, nb)? };
-        if nrhs == 0 {
-            let r = dense::potrf(runtime(), ul, &ta);
-            // SAFETY: LAPACK's contract.
-            unsafe { tiles_out(&ta, a, lda)? };
-            return r;
-        }
-        // SAFETY: LAPACK's contract.
-        let tb = unsafe { tiles_in(b, n, nrhs, ldb, nb)? };
-        let r = dense::posv(runtime(), ul, &ta, &tb);
-        // SAFETY: LAPACK's contract.
-        unsafe { tiles_out(&ta, a, lda)? };
-        if r.is_ok() {
-            // SAFETY: LAPACK's contract.
-            unsafe { tiles_out(&tb, b, ldb)? };
-        }
-        r
-    })();
+    // SAFETY: LAPACK's contract on A and B.
+    let (av, bv) = unsafe { (view_mut(a, n, n, lda), view_mut(b, n, nrhs, ldb)) };
+    let r = if nrhs == 0 {
+        dense::lapack::potrf(runtime(), ul, av)
+    } else {
+        dense::lapack::posv(runtime(), ul, av, bv)
+    };
     finish(name, r, minor_info(n))
 }
 
@@ -236,14 +212,8 @@ pub(crate) unsafe fn getrf<T: Scalar>(
     }
     let k = m.min(n) as usize;
     let mut piv = vec![0usize; k];
-    let r = (|| {
-        // SAFETY: LAPACK's contract.
-        let ta = unsafe { tiles_in(a, m, n, lda, nb_for(m, n))? };
-        let r = dense::getrf(runtime(), &ta, &mut piv);
-        // SAFETY: LAPACK's contract.
-        unsafe { tiles_out(&ta, a, lda)? };
-        r
-    })();
+    // SAFETY: LAPACK's contract on A.
+    let r = dense::lapack::getrf(runtime(), unsafe { view_mut(a, m, n, lda) }, &mut piv);
     if matches!(r, Ok(()) | Err(Error::Singular { .. })) {
         // SAFETY: ipiv holds min(m, n) entries.
         let ip = unsafe { std::slice::from_raw_parts_mut(ipiv, k) };
@@ -307,14 +277,16 @@ pub(crate) unsafe fn getrs<T: Scalar>(
         return Err(6);
     }
     let piv: Vec<usize> = ip.iter().map(|&p| p as usize - 1).collect();
-    let r = (|| {
-        let nb = nb_for(n, nrhs.max(n));
-        // SAFETY: LAPACK's contract.
-        let (ta, tb) = unsafe { (tiles_in(a, n, n, lda, nb)?, tiles_in(b, n, nrhs, ldb, nb)?) };
-        dense::getrs(runtime(), op, &ta, &piv, &tb)?;
-        // SAFETY: LAPACK's contract.
-        unsafe { tiles_out(&tb, b, ldb) }
-    })();
+    // SAFETY: LAPACK's contract on A and B.
+    let r = unsafe {
+        dense::lapack::getrs(
+            runtime(),
+            op,
+            view(a, n, n, lda),
+            &piv,
+            view_mut(b, n, nrhs, ldb),
+        )
+    };
     finish(name, r, col_info(n))
 }
 
@@ -349,28 +321,13 @@ pub(crate) unsafe fn gesv<T: Scalar>(
         return Ok(0);
     }
     let mut piv = vec![0usize; n as usize];
-    let r = (|| {
-        let nb = nb_for(n, n);
-        // SAFETY: LAPACK's contract.
-        let ta = unsafe { tiles_in(a, n, n, lda, nb)? };
-        // SAFETY: LAPACK's contract.
-        let tb = if nrhs > 0 {
-            Some(unsafe { tiles_in(b, n, nrhs, ldb, nb)? })
-        } else {
-            None
-        };
-        let r = match &tb {
-            Some(tb) => dense::gesv(runtime(), &ta, &mut piv, tb),
-            None => dense::getrf(runtime(), &ta, &mut piv),
-        };
-        // SAFETY: LAPACK's contract.
-        unsafe { tiles_out(&ta, a, lda)? };
-        if let (Ok(()), Some(tb)) = (&r, &tb) {
-            // SAFETY: LAPACK's contract.
-            unsafe { tiles_out(tb, b, ldb)? };
-        }
-        r
-    })();
+    // SAFETY: LAPACK's contract on A and B.
+    let (av, bv) = unsafe { (view_mut(a, n, n, lda), view_mut(b, n, nrhs, ldb)) };
+    let r = if nrhs == 0 {
+        dense::lapack::getrf(runtime(), av, &mut piv)
+    } else {
+        dense::lapack::gesv(runtime(), av, &mut piv, bv)
+    };
     if matches!(r, Ok(()) | Err(Error::Singular { .. })) {
         // SAFETY: ipiv holds n entries.
         let ip = unsafe { std::slice::from_raw_parts_mut(ipiv, n as usize) };

@@ -262,14 +262,32 @@ pub fn getrf_with<T: Scalar>(
             format!("getrf: ipiv has {} entries, needs {kmin}", ipiv.len()),
         ));
     }
-    let kt = a.mt().min(a.nt());
-    let pivots: Vec<Handle<Vec<usize>>> = (0..kt).map(|_| Handle::new(Vec::new(), 0)).collect();
-    let info = Arc::new(AtomicUsize::new(PIVOT_NONE));
+    let (pivots, info) = pivot_handles(a);
     let seq = rt.sequence();
     check_finite_async(&seq, a, "A")?;
     getrf_async(&seq, a, &pivots, &info, opts)?;
     seq.wait()?;
     drop(seq);
+    finish_pivots(a, pivots, &info, ipiv)
+}
+
+/// The per-panel pivot handles and the zero-pivot record [`getrf_async`] fills.
+pub(crate) fn pivot_handles<T: Scalar>(
+    a: &TileMatrix<T>,
+) -> (Vec<Handle<Vec<usize>>>, Arc<AtomicUsize>) {
+    let kt = a.mt().min(a.nt());
+    let pivots = (0..kt).map(|_| Handle::new(Vec::new(), 0)).collect();
+    (pivots, Arc::new(AtomicUsize::new(PIVOT_NONE)))
+}
+
+/// After the sequence of [`getrf_async`] has completed: LAPACK's global 0-based `ipiv`
+/// from the per-panel pivots, and [`Error::Singular`] for a zero pivot.
+pub(crate) fn finish_pivots<T: Scalar>(
+    a: &TileMatrix<T>,
+    pivots: Vec<Handle<Vec<usize>>>,
+    info: &AtomicUsize,
+    ipiv: &mut [usize],
+) -> Result<()> {
     let mut pos = 0;
     for (kk, p) in pivots.into_iter().enumerate() {
         let v = p
@@ -280,7 +298,7 @@ pub fn getrf_with<T: Scalar>(
             pos += 1;
         }
     }
-    debug_assert_eq!(pos, kmin);
+    debug_assert_eq!(pos, a.m().min(a.n()));
     match info.load(Ordering::Relaxed) {
         PIVOT_NONE => Ok(()),
         z => Err(Error::Singular { index: z + 1 }),
@@ -446,12 +464,28 @@ pub fn getrs<T: Scalar>(
             format!("getrs: pivot {bad} out of range"),
         ));
     }
-    let ipiv = Arc::new(ipiv[..a.m()].to_vec());
     let seq = rt.sequence();
+    getrs_async(&seq, trans, a, &ipiv[..a.m()], b)?;
+    seq.wait()
+}
+
+/// Submits the solve `op(A) X = B` with LU factors and LAPACK's 0-based `ipiv` (checked by
+/// [`getrs`]; here only its length is).
+pub fn getrs_async<T: Scalar>(
+    seq: &Sequence,
+    trans: Op,
+    a: &TileMatrix<T>,
+    ipiv: &[usize],
+    b: &TileMatrix<T>,
+) -> Result<()> {
+    if ipiv.len() < a.m() || a.m() != a.n() || b.m() != a.m() {
+        return Err(Error::invalid(0, "getrs: A, B and ipiv do not conform"));
+    }
+    let ipiv = Arc::new(ipiv[..a.m()].to_vec());
     if trans == Op::NoTrans {
-        laswp_async(&seq, b, ipiv, true)?;
+        laswp_async(seq, b, ipiv, true)?;
         trsm_async(
-            &seq,
+            seq,
             Side::Left,
             Uplo::Lower,
             Op::NoTrans,
@@ -461,7 +495,7 @@ pub fn getrs<T: Scalar>(
             b,
         )?;
         trsm_async(
-            &seq,
+            seq,
             Side::Left,
             Uplo::Upper,
             Op::NoTrans,
@@ -472,7 +506,7 @@ pub fn getrs<T: Scalar>(
         )?;
     } else {
         trsm_async(
-            &seq,
+            seq,
             Side::Left,
             Uplo::Upper,
             trans,
@@ -482,7 +516,7 @@ pub fn getrs<T: Scalar>(
             b,
         )?;
         trsm_async(
-            &seq,
+            seq,
             Side::Left,
             Uplo::Lower,
             trans,
@@ -491,9 +525,9 @@ pub fn getrs<T: Scalar>(
             a,
             b,
         )?;
-        laswp_async(&seq, b, ipiv, false)?;
+        laswp_async(seq, b, ipiv, false)?;
     }
-    seq.wait()
+    Ok(())
 }
 
 /// Solves `A X = B` by LU with partial pivoting (LAPACK `xGESV`): `A` holds the factors,

@@ -1,6 +1,8 @@
-//! LAPACK-layout entry points on faer views: convert to tiles (in parallel), run the
-//! tiled algorithm, convert back. The tile size is [`auto_tile_size`] (overridable with
-//! `TESSERA_NB`); use the tiled API to choose it.
+//! LAPACK-layout entry points on faer views: convert to tiles, run the tiled algorithm,
+//! convert back. The tile size is [`auto_tile_size`] (overridable with `TESSERA_NB`); use
+//! the tiled API to choose it. For the factorizations and solves the conversions are tasks
+//! of the same sequence as the algorithm: a tile's first task starts as soon as that tile
+//! is copied in, and finished tiles are copied out while the rest is still computing.
 //!
 //! ```
 //! use faer::Mat;
@@ -23,7 +25,7 @@ use crate::tile::TileMatrix;
 #[allow(unused_imports)]
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Mat, MatMut, MatRef};
-use tessera_kernels::{Norm, Op, Scalar, Side, Uplo};
+use tessera_kernels::{self as k, Norm, Op, Scalar, Side, Uplo};
 
 fn tiles<T: Scalar>(rt: &Runtime, a: MatRef<'_, T>, nb: usize) -> Result<TileMatrix<T>> {
     TileMatrix::from_col_major(rt, a, nb, nb)
@@ -33,12 +35,141 @@ fn nb_for(rt: &Runtime, m: usize, n: usize) -> usize {
     auto_tile_size(m, n, rt.workers())
 }
 
+/// Problems up to this order run directly on the caller's thread with the single-tile
+/// kernels (no tiles, no tasks, no copies) unless `TESSERA_NB` forces a tile size: below
+/// it, the cost of handing work to the runtime's workers exceeds what running it on two
+/// or more of them saves (a 10 x 10 solve takes microseconds; handing it to the workers,
+/// hundreds). The kernels are those of the tiled algorithms, so the results are those of
+/// a single-tile run.
+pub const DIRECT_MAX: usize = 256;
+
+fn direct(m: usize, n: usize) -> bool {
+    m.max(n) <= DIRECT_MAX && crate::env::tile_size_override().is_none()
+}
+
+fn finite<T: Scalar>(a: MatRef<'_, T>, arg: &'static str, uplo: Option<Uplo>) -> Result<()> {
+    let bad = match uplo {
+        Some(u) => k::find_non_finite_triangle(u, a),
+        None => k::find_non_finite(a),
+    };
+    match bad {
+        Some((row, col)) => Err(Error::NotFinite { arg, row, col }),
+        None => Ok(()),
+    }
+}
+
+fn direct_potrf<T: Scalar>(uplo: Uplo, a: MatMut<'_, T>) -> Result<()> {
+    finite(a.rb(), "A", Some(uplo))?;
+    k::potrf(uplo, a).map_err(|j| Error::NotPositiveDefinite { order: j + 1 })
+}
+
+fn direct_potrs<T: Scalar>(uplo: Uplo, a: MatRef<'_, T>, mut b: MatMut<'_, T>) {
+    use tessera_kernels::Diag::NonUnit;
+    let (first, second) = match uplo {
+        Uplo::Lower => (Op::NoTrans, Op::ConjTrans),
+        Uplo::Upper => (Op::ConjTrans, Op::NoTrans),
+    };
+    k::trsm(Side::Left, uplo, first, NonUnit, T::one(), a, b.rb_mut());
+    k::trsm(Side::Left, uplo, second, NonUnit, T::one(), a, b);
+}
+
+fn direct_getrf<T: Scalar>(mut a: MatMut<'_, T>, ipiv: &mut [usize]) -> Result<()> {
+    finite(a.rb(), "A", None)?;
+    let (m, n) = (a.nrows(), a.ncols());
+    let zero = if a.row_stride() == 1 && a.col_stride() >= m as isize && m > 0 && n > 0 {
+        let ld = a.col_stride() as usize;
+        // SAFETY: a column-major view with unit row stride and leading dimension `ld`
+        // covers `ld * (n - 1) + m` elements from its first one, all borrowed mutably.
+        let buf = unsafe { std::slice::from_raw_parts_mut(a.as_ptr_mut(), ld * (n - 1) + m) };
+        k::getrf_panel(buf, m, n, ld, ipiv)
+    } else {
+        // Any other layout (e.g. a row-major ndarray view): through a column-major copy.
+        let mut buf: Vec<T> = (0..n)
+            .flat_map(|j| (0..m).map(move |i| (i, j)))
+            .map(|(i, j)| *a.rb().get(i, j))
+            .collect();
+        let z = k::getrf_panel(&mut buf, m, n, m.max(1), ipiv);
+        a.copy_from(MatRef::from_column_major_slice(&buf, m, n));
+        z
+    };
+    match zero {
+        Some(z) => Err(Error::Singular { index: z + 1 }),
+        None => Ok(()),
+    }
+}
+
+fn direct_getrs<T: Scalar>(trans: Op, a: MatRef<'_, T>, ipiv: &[usize], mut b: MatMut<'_, T>) {
+    use tessera_kernels::Diag::{NonUnit, Unit};
+    let n = a.nrows();
+    if trans == Op::NoTrans {
+        k::laswp(b.rb_mut(), &ipiv[..n], true);
+        k::trsm(
+            Side::Left,
+            Uplo::Lower,
+            Op::NoTrans,
+            Unit,
+            T::one(),
+            a,
+            b.rb_mut(),
+        );
+        k::trsm(
+            Side::Left,
+            Uplo::Upper,
+            Op::NoTrans,
+            NonUnit,
+            T::one(),
+            a,
+            b,
+        );
+    } else {
+        k::trsm(
+            Side::Left,
+            Uplo::Upper,
+            trans,
+            NonUnit,
+            T::one(),
+            a,
+            b.rb_mut(),
+        );
+        k::trsm(
+            Side::Left,
+            Uplo::Lower,
+            trans,
+            Unit,
+            T::one(),
+            a,
+            b.rb_mut(),
+        );
+        k::laswp(b, &ipiv[..n], false);
+    }
+}
+
+/// Copies tiles back after a failed sequence: its remaining copy-out tasks were skipped.
+fn restore<T: Scalar>(rt: &Runtime, t: &TileMatrix<T>, a: MatMut<'_, T>) -> Result<()> {
+    t.to_col_major(rt, a)
+}
+
 /// Cholesky factorization in place (LAPACK `xPOTRF`); only the `uplo` triangle is used.
-pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, a: MatMut<'_, T>) -> Result<()> {
+pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, mut a: MatMut<'_, T>) -> Result<()> {
+    if a.nrows() != a.ncols() {
+        return Err(Error::invalid(0, "potrf: A must be square"));
+    }
+    if direct(a.nrows(), a.ncols()) {
+        return direct_potrf(uplo, a);
+    }
     let nb = nb_for(rt, a.nrows(), a.ncols());
-    let ta = tiles(rt, a.rb(), nb)?;
-    let r = super::potrf(rt, uplo, &ta);
-    ta.to_col_major(rt, a)?;
+    let seq = rt.sequence();
+    // SAFETY (here and below): `a` and `b` are borrowed for the whole call and every task
+    // that touches them belongs to `seq`, which is waited for (or dropped, which waits)
+    // before returning.
+    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a.rb(), nb, nb)? };
+    super::potrf::check_finite_triangle_async(&seq, uplo, &ta)?;
+    super::potrf_async(&seq, uplo, &ta)?;
+    unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
+    let r = seq.wait();
+    if r.is_err() {
+        restore(rt, &ta, a)?;
+    }
     r
 }
 
@@ -47,36 +178,92 @@ pub fn potrs<T: Scalar>(
     rt: &Runtime,
     uplo: Uplo,
     a: MatRef<'_, T>,
-    b: MatMut<'_, T>,
+    mut b: MatMut<'_, T>,
 ) -> Result<()> {
+    if a.nrows() != a.ncols() || b.nrows() != a.nrows() {
+        return Err(Error::invalid(
+            0,
+            "potrs: A must be square and B have its rows",
+        ));
+    }
+    if direct(a.nrows(), b.ncols()) {
+        direct_potrs(uplo, a, b);
+        return Ok(());
+    }
     let nb = nb_for(rt, a.nrows(), a.ncols());
-    let ta = tiles(rt, a, nb)?;
-    let tb = tiles(rt, b.rb(), nb)?;
-    super::potrs(rt, uplo, &ta, &tb)?;
-    tb.to_col_major(rt, b)
+    let seq = rt.sequence();
+    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a, nb, nb)? };
+    let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
+    super::potrs_async(&seq, uplo, &ta, &tb)?;
+    unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
+    seq.wait()
 }
 
-/// Cholesky factorization and solve (LAPACK `xPOSV`).
-pub fn posv<T: Scalar>(rt: &Runtime, uplo: Uplo, a: MatMut<'_, T>, b: MatMut<'_, T>) -> Result<()> {
-    let nb = nb_for(rt, a.nrows(), a.ncols());
-    let ta = tiles(rt, a.rb(), nb)?;
-    let tb = tiles(rt, b.rb(), nb)?;
-    let r = super::posv(rt, uplo, &ta, &tb);
-    ta.to_col_major(rt, a)?;
-    if r.is_ok() {
-        tb.to_col_major(rt, b)?;
+/// Cholesky factorization and solve (LAPACK `xPOSV`); `B` is left untouched if the
+/// factorization fails.
+pub fn posv<T: Scalar>(
+    rt: &Runtime,
+    uplo: Uplo,
+    mut a: MatMut<'_, T>,
+    mut b: MatMut<'_, T>,
+) -> Result<()> {
+    if b.nrows() != a.nrows() || a.nrows() != a.ncols() {
+        return Err(Error::invalid(
+            0,
+            "posv: A must be square and B have its rows",
+        ));
     }
-    r
+    if direct(a.nrows(), b.ncols()) {
+        finite(b.rb(), "B", None)?;
+        direct_potrf(uplo, a.rb_mut())?;
+        direct_potrs(uplo, a.rb(), b);
+        return Ok(());
+    }
+    let nb = nb_for(rt, a.nrows(), a.ncols());
+    let seq = rt.sequence();
+    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a.rb(), nb, nb)? };
+    let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
+    super::potrf::check_finite_triangle_async(&seq, uplo, &ta)?;
+    super::check_finite_async(&seq, &tb, "B")?;
+    super::potrf_async(&seq, uplo, &ta)?;
+    unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
+    // The solve waits for the whole factorization: a failing pivot further down must be
+    // known before B is modified.
+    if let Err(e) = seq.wait() {
+        restore(rt, &ta, a)?;
+        return Err(e);
+    }
+    super::potrs_async(&seq, uplo, &ta, &tb)?;
+    unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
+    seq.wait()
 }
 
 /// LU factorization with partial pivoting in place (LAPACK `xGETRF`, 0-based `ipiv`).
 /// On [`Error::Singular`] the factors and `ipiv` are still complete.
-pub fn getrf<T: Scalar>(rt: &Runtime, a: MatMut<'_, T>, ipiv: &mut [usize]) -> Result<()> {
+pub fn getrf<T: Scalar>(rt: &Runtime, mut a: MatMut<'_, T>, ipiv: &mut [usize]) -> Result<()> {
+    let kmin = a.nrows().min(a.ncols());
+    if ipiv.len() < kmin {
+        return Err(Error::invalid(
+            0,
+            format!("getrf: ipiv has {} entries, needs {kmin}", ipiv.len()),
+        ));
+    }
+    if direct(a.nrows(), a.ncols()) {
+        return direct_getrf(a, ipiv);
+    }
     let nb = nb_for(rt, a.nrows(), a.ncols());
-    let ta = tiles(rt, a.rb(), nb)?;
-    let r = super::getrf(rt, &ta, ipiv);
-    ta.to_col_major(rt, a)?;
-    r
+    let seq = rt.sequence();
+    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a.rb(), nb, nb)? };
+    let (pivots, info) = super::getrf::pivot_handles(&ta);
+    super::check_finite_async(&seq, &ta, "A")?;
+    super::getrf_async(&seq, &ta, &pivots, &info, Default::default())?;
+    unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
+    if let Err(e) = seq.wait() {
+        restore(rt, &ta, a)?;
+        return Err(e);
+    }
+    drop(seq);
+    super::getrf::finish_pivots(&ta, pivots, &info, ipiv)
 }
 
 /// LU factorization without pivoting in place.
@@ -94,31 +281,66 @@ pub fn getrs<T: Scalar>(
     trans: Op,
     a: MatRef<'_, T>,
     ipiv: &[usize],
-    b: MatMut<'_, T>,
+    mut b: MatMut<'_, T>,
 ) -> Result<()> {
+    let n = a.nrows();
+    if a.ncols() != n || b.nrows() != n || ipiv.len() < n || ipiv[..n].iter().any(|&p| p >= n) {
+        return Err(Error::invalid(
+            0,
+            "getrs: A must be square, B and ipiv conform, pivots in range",
+        ));
+    }
+    if direct(n, b.ncols()) {
+        direct_getrs(trans, a, ipiv, b);
+        return Ok(());
+    }
     let nb = nb_for(rt, a.nrows(), a.ncols());
-    let ta = tiles(rt, a, nb)?;
-    let tb = tiles(rt, b.rb(), nb)?;
-    super::getrs(rt, trans, &ta, ipiv, &tb)?;
-    tb.to_col_major(rt, b)
+    let seq = rt.sequence();
+    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a, nb, nb)? };
+    let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
+    super::getrs_async(&seq, trans, &ta, ipiv, &tb)?;
+    unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
+    seq.wait()
 }
 
-/// Solves `A X = B` by LU with partial pivoting (LAPACK `xGESV`).
+/// Solves `A X = B` by LU with partial pivoting (LAPACK `xGESV`); `B` is left untouched
+/// if `A` is singular.
 pub fn gesv<T: Scalar>(
     rt: &Runtime,
-    a: MatMut<'_, T>,
+    mut a: MatMut<'_, T>,
     ipiv: &mut [usize],
-    b: MatMut<'_, T>,
+    mut b: MatMut<'_, T>,
 ) -> Result<()> {
-    let nb = nb_for(rt, a.nrows(), a.ncols());
-    let ta = tiles(rt, a.rb(), nb)?;
-    let tb = tiles(rt, b.rb(), nb)?;
-    let r = super::gesv(rt, &ta, ipiv, &tb);
-    ta.to_col_major(rt, a)?;
-    if r.is_ok() {
-        tb.to_col_major(rt, b)?;
+    let n = a.nrows();
+    if a.ncols() != n || b.nrows() != n || ipiv.len() < n {
+        return Err(Error::invalid(
+            0,
+            "gesv: A must be square, B and ipiv conform",
+        ));
     }
-    r
+    if direct(n, b.ncols()) {
+        finite(b.rb(), "B", None)?;
+        direct_getrf(a.rb_mut(), ipiv)?;
+        direct_getrs(Op::NoTrans, a.rb(), ipiv, b);
+        return Ok(());
+    }
+    let nb = nb_for(rt, n, n);
+    let seq = rt.sequence();
+    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a.rb(), nb, nb)? };
+    let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
+    let (pivots, info) = super::getrf::pivot_handles(&ta);
+    super::check_finite_async(&seq, &ta, "A")?;
+    super::check_finite_async(&seq, &tb, "B")?;
+    super::getrf_async(&seq, &ta, &pivots, &info, Default::default())?;
+    unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
+    if let Err(e) = seq.wait() {
+        restore(rt, &ta, a)?;
+        return Err(e);
+    }
+    super::getrf::finish_pivots(&ta, pivots, &info, ipiv)?;
+    super::getrs_async(&seq, Op::NoTrans, &ta, ipiv, &tb)?;
+    unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
+    seq.wait()
 }
 
 /// The block reflectors of a QR factorization made by [`geqrf`]: one `nb x nb` triangular

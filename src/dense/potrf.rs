@@ -182,7 +182,7 @@ pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, a: &TileMatrix<T>) -> Result<(
 }
 
 /// The finiteness check of the `uplo` triangle only (the other one is not referenced).
-fn check_finite_triangle_async<T: Scalar>(
+pub(crate) fn check_finite_triangle_async<T: Scalar>(
     seq: &Sequence,
     uplo: Uplo,
     a: &TileMatrix<T>,

@@ -26,6 +26,27 @@ impl<T: Scalar> TileMatrix<T> {
     /// Copies a column-major matrix (any strides) into a new single-process tile matrix;
     /// the copy runs in parallel on the runtime's workers.
     pub fn from_col_major(rt: &Runtime, a: MatRef<'_, T>, mb: usize, nb: usize) -> Result<Self> {
+        let seq = rt.sequence();
+        // SAFETY: `a` is borrowed until this function returns, after the wait below.
+        let out = unsafe { Self::from_col_major_async(&seq, a, mb, nb)? };
+        seq.wait()?;
+        Ok(out)
+    }
+
+    /// Submits the copy of a column-major matrix into a new tile matrix and returns it at
+    /// once: the tasks that later use a tile start as soon as that tile is copied, so the
+    /// conversion overlaps the computation.
+    ///
+    /// # Safety
+    /// The memory behind `a` must stay valid, and unmodified, until every task of `seq`
+    /// submitted so far has run: wait for `seq` (or drop it) before the borrow ends. The
+    /// tasks keep a raw pointer to it.
+    pub unsafe fn from_col_major_async(
+        seq: &Sequence,
+        a: MatRef<'_, T>,
+        mb: usize,
+        nb: usize,
+    ) -> Result<Self> {
         Self::check_tile_size(mb, nb)?;
         let out = Self::from_fn_tiles(
             a.nrows(),
@@ -40,7 +61,6 @@ impl<T: Scalar> TileMatrix<T> {
             rs: a.row_stride(),
             cs: a.col_stride(),
         };
-        let seq = rt.sequence();
         for j in 0..out.nt() {
             for i in 0..out.mt() {
                 let mut t = seq.task("tile_in").priority(i64::MAX / 4);
@@ -49,7 +69,7 @@ impl<T: Scalar> TileMatrix<T> {
                 t.submit(move |ctx| {
                     let tile = w.get_mut(ctx);
                     let s = src;
-                    // SAFETY: the source outlives the sequence (waited below) and is only read.
+                    // SAFETY: the source outlives the sequence (the caller's contract) and is only read.
                     let v = unsafe {
                         MatRef::from_raw_parts(
                             s.ptr.offset(r0 as isize * s.rs + c0 as isize * s.cs) as *const T,
@@ -64,13 +84,27 @@ impl<T: Scalar> TileMatrix<T> {
                 })?;
             }
         }
-        seq.wait()?;
         Ok(out)
     }
 
     /// Copies the view into a column-major matrix of the same shape, in parallel on the
     /// runtime's workers, after the tasks already submitted on its tiles.
     pub fn to_col_major(&self, rt: &Runtime, dst: MatMut<'_, T>) -> Result<()> {
+        let seq = rt.sequence();
+        // SAFETY: `dst` is borrowed until this function returns, after the wait below.
+        unsafe { self.to_col_major_async(&seq, dst)? };
+        seq.wait()
+    }
+
+    /// Submits the copy of the view into a column-major matrix, each tile after the tasks
+    /// already submitted on it, at the lowest priority (the copies fill idle time instead
+    /// of delaying the critical path). Tasks of `seq` skipped after an error do not copy.
+    ///
+    /// # Safety
+    /// The memory behind `dst` must stay valid, and not be accessed otherwise, until every
+    /// task of `seq` submitted so far has run: wait for `seq` (or drop it) before the
+    /// borrow ends.
+    pub unsafe fn to_col_major_async(&self, seq: &Sequence, dst: MatMut<'_, T>) -> Result<()> {
         let (m, n) = (self.m(), self.n());
         if dst.nrows() != m || dst.ncols() != n {
             return Err(Error::invalid(
@@ -88,17 +122,16 @@ impl<T: Scalar> TileMatrix<T> {
             cs: dst.col_stride(),
         };
         let (mb, nb) = (self.mb(), self.nb());
-        let seq = rt.sequence();
         for j in 0..self.nt() {
             for i in 0..self.mt() {
-                let mut t = seq.task("tile_out").priority(i64::MAX / 4);
+                let mut t = seq.task("tile_out").priority(i64::MIN / 4);
                 let r = t.read(self.tile(i, j));
                 let (r0, c0) = (i * mb, j * nb);
                 t.submit(move |ctx| {
                     let tile = r.get(ctx);
                     let d = d;
                     // SAFETY: each task writes its own disjoint block of `dst`, which outlives
-                    // the sequence (waited below).
+                    // the sequence (the caller's contract).
                     let mut v = unsafe {
                         MatMut::from_raw_parts_mut(
                             d.ptr.offset(r0 as isize * d.rs + c0 as isize * d.cs),
@@ -113,7 +146,7 @@ impl<T: Scalar> TileMatrix<T> {
                 })?;
             }
         }
-        seq.wait()
+        Ok(())
     }
 
     /// A copy of the view into a new column-major `faer::Mat`.

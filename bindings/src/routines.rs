@@ -81,6 +81,13 @@ fn finish(name: &str, r: Result<()>, nan: impl Fn(&str, usize, usize) -> i32) ->
     })
 }
 
+/// Whether a problem runs directly on the caller's thread with the tile kernels (the
+/// rule of `tessera::dense::lapack`: up to order `DIRECT_MAX`, unless `TESSERA_NB` forces
+/// a tile size).
+fn direct(m: i32, n: i32) -> bool {
+    (m.max(n) as usize) <= dense::lapack::DIRECT_MAX && tessera::env::tile_size_override().is_none()
+}
+
 /// xPOTRF.
 ///
 /// # Safety
@@ -373,6 +380,26 @@ pub(crate) unsafe fn geqrf<T: Scalar>(
         return Ok(0);
     }
     let k = m.min(n) as usize;
+    if direct(m, n) {
+        // SAFETY: LAPACK's contract on A and TAU.
+        let (mut av, tau) = unsafe {
+            (
+                view_mut(a, m, n, lda),
+                std::slice::from_raw_parts_mut(tau, k),
+            )
+        };
+        if let Some((row, col)) = tessera_kernels::find_non_finite(av.as_ref()) {
+            let e = Error::NotFinite { arg: "A", row, col };
+            return finish(name, Err(e), col_info(n));
+        }
+        let mut t = faer::Mat::<T>::zeros(k, k);
+        tessera_kernels::geqrt(av.as_mut(), t.as_mut());
+        for (j, tj) in tau.iter_mut().enumerate() {
+            let d = t[(j, j)];
+            *tj = if d.finite() { d.recip() } else { T::zero() };
+        }
+        return Ok(0);
+    }
     let r = (|| {
         let rt = runtime();
         // SAFETY: LAPACK's contract.
@@ -425,6 +452,28 @@ pub(crate) unsafe fn ungqr<T: Scalar>(
     // SAFETY: WORK(1) exists.
     unsafe { set_work(work, max1(n)) };
     if query || n == 0 {
+        return Ok(0);
+    }
+    if direct(m, n) {
+        // SAFETY: LAPACK's contract on A and TAU.
+        let (mut av, tau) = unsafe {
+            (
+                view_mut(a, m, n, lda),
+                std::slice::from_raw_parts(tau, k as usize),
+            )
+        };
+        let v = av.as_ref().get(.., ..k as usize).to_owned();
+        let mut t = faer::Mat::<T>::zeros(k as usize, k as usize);
+        tessera_kernels::larft(v.as_ref(), tau, t.as_mut());
+        tessera_kernels::laset(T::zero(), T::one(), av.as_mut());
+        let mut w = faer::Mat::<T>::zeros(k as usize, n as usize);
+        tessera_kernels::apply_block_reflector_tiles(
+            Op::NoTrans,
+            &[v.as_ref()],
+            t.as_ref(),
+            &mut [av],
+            w.as_mut(),
+        );
         return Ok(0);
     }
     let r = (|| {
@@ -500,6 +549,43 @@ pub(crate) unsafe fn unmqr<T: Scalar>(
     // SAFETY: WORK(1) exists.
     unsafe { set_work(work, nw) };
     if query || m == 0 || n == 0 || k == 0 {
+        return Ok(0);
+    }
+    if direct(m, n) {
+        // SAFETY: LAPACK's contract on A, TAU and C.
+        let (v, tau, cv) = unsafe {
+            (
+                view(a, nq, k, lda),
+                std::slice::from_raw_parts(tau, k as usize),
+                view_mut(c, m, n, ldc),
+            )
+        };
+        if let Some((row, col)) = tessera_kernels::find_non_finite(cv.as_ref()) {
+            let e = Error::NotFinite { arg: "C", row, col };
+            return finish(name, Err(e), col_info(n));
+        }
+        let ku = k as usize;
+        let mut t = faer::Mat::<T>::zeros(ku, ku);
+        tessera_kernels::larft(v, tau, t.as_mut());
+        if sd == Side::Left {
+            let mut w = faer::Mat::<T>::zeros(ku, n as usize);
+            tessera_kernels::apply_block_reflector_tiles(
+                op,
+                &[v],
+                t.as_ref(),
+                &mut [cv],
+                w.as_mut(),
+            );
+        } else {
+            let mut w = faer::Mat::<T>::zeros(m as usize, ku);
+            tessera_kernels::apply_block_reflector_tiles_right(
+                op,
+                &[v],
+                t.as_ref(),
+                &mut [cv],
+                w.as_mut(),
+            );
+        }
         return Ok(0);
     }
     let r = (|| {

@@ -411,6 +411,43 @@ fn identity_reflectors_out<T: Scalar>(t: MatRef<'_, T>, x: MatMut<'_, T>) -> Opt
     Some(s)
 }
 
+/// The block-reflector factor, in faer's convention (`Q = I - V T^-1 V^H`), of
+/// reflectors given in LAPACK's form: the Householder vectors below the diagonal of `v`
+/// (`rows x k`, unit diagonal implied, upper triangle not read) and their LAPACK scalars
+/// `tau` (`H_j = I - tau_j v_j v_j^H`). `T = striu(V^H V) + diag(1 / tau)`, with an
+/// infinite diagonal entry (faer's mark for `H_j = I`) where `tau_j = 0`.
+pub fn larft<T: Scalar>(v: MatRef<'_, T>, tau: &[T], t: MatMut<'_, T>) {
+    let k = tau.len();
+    let mut vv = v.get(.., ..k).to_owned();
+    for j in 0..k {
+        for i in 0..j {
+            vv[(i, j)] = T::zero();
+        }
+        vv[(j, j)] = T::one();
+    }
+    let mut g = Mat::<T>::zeros(k, k);
+    gemm(
+        Op::ConjTrans,
+        Op::NoTrans,
+        T::one(),
+        vv.as_ref(),
+        vv.as_ref(),
+        T::zero(),
+        g.as_mut(),
+    );
+    let mut t = t;
+    for (j, &tau_j) in tau.iter().enumerate() {
+        for i in 0..k {
+            *t.rb_mut().get_mut(i, j) = match i.cmp(&j) {
+                std::cmp::Ordering::Less => g[(i, j)],
+                std::cmp::Ordering::Equal if tau_j == T::zero() => T::from_f64(f64::INFINITY),
+                std::cmp::Ordering::Equal => tau_j.recip(),
+                std::cmp::Ordering::Greater => T::zero(),
+            };
+        }
+    }
+}
+
 /// Applies the block reflector `Q = I - V T^-1 V^H` produced by [`geqrt`] (or its
 /// conjugate transpose when `trans == ConjTrans`) from the left to a matrix whose rows
 /// are split over a column of tiles: `v[i]` and `c[i]` hold the same rows. `v[0]` is the

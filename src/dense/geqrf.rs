@@ -506,36 +506,11 @@ pub fn qr_workspace_from_tau<T: Scalar>(
                     .copy_from(tl.get(.., ..kb));
                 r0 += m;
             }
-            for j in 0..kb {
-                for i in 0..j {
-                    *v.as_mut().get_mut(i, j) = T::zero();
-                }
-                *v.as_mut().get_mut(j, j) = T::one();
-            }
-            let mut g = faer::Mat::<T>::zeros(kb, kb);
-            k::gemm(
-                Op::ConjTrans,
-                Op::NoTrans,
-                T::one(),
+            k::larft(
                 v.as_ref(),
-                v.as_ref(),
-                T::zero(),
-                g.as_mut(),
+                &taus,
+                wt.get_mut(ctx).as_mut().submatrix_mut(0, 0, kb, kb),
             );
-            let mut tt = wt.get_mut(ctx).as_mut();
-            for (j, &tau_j) in taus.iter().enumerate() {
-                for i in 0..kb {
-                    *tt.rb_mut().get_mut(i, j) = match i.cmp(&j) {
-                        std::cmp::Ordering::Less => *g.as_ref().get(i, j),
-                        // H_j = I: faer's mark for an identity reflector.
-                        std::cmp::Ordering::Equal if tau_j == T::zero() => {
-                            T::from_f64(f64::INFINITY)
-                        }
-                        std::cmp::Ordering::Equal => tau_j.recip(),
-                        std::cmp::Ordering::Greater => T::zero(),
-                    };
-                }
-            }
             Ok(())
         })?;
     }

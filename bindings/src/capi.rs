@@ -15,14 +15,13 @@
 
 #![allow(clippy::missing_safety_doc)]
 
+use crate::common::write_ipiv;
 use num_complex::{Complex32, Complex64};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use tessera::dense;
-use tessera::runtime::{Handle, Runtime, RuntimeConfig, Sequence};
+use tessera::runtime::{Runtime, RuntimeConfig, Sequence};
 use tessera::tile::TileMatrix;
 use tessera::Error;
 use tessera_kernels::{Op, Scalar, Uplo};
@@ -174,6 +173,17 @@ macro_rules! with_types {
     };
 }
 
+/// Drops a boxed object handed out to C; NULL is ignored, a panic in its drop is caught.
+///
+/// # Safety
+/// `p` is null or came from `Box::into_raw` and is not used afterwards.
+unsafe fn free<T>(p: *mut T) {
+    if !p.is_null() {
+        // SAFETY: by the caller's contract.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(p) })));
+    }
+}
+
 /// The message of the calling thread's last failed call (empty if none). Valid until the
 /// thread's next failing call.
 #[no_mangle]
@@ -208,10 +218,8 @@ pub unsafe extern "C" fn tessera_runtime_create(
 /// Waits for the runtime's tasks and stops its workers. NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn tessera_runtime_destroy(rt: *mut tessera_runtime) {
-    if !rt.is_null() {
-        // SAFETY: a pointer from tessera_runtime_create, destroyed once.
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(rt) })));
-    }
+    // SAFETY: a pointer from tessera_runtime_create (or null), destroyed once.
+    unsafe { free(rt) }
 }
 
 /// The number of worker threads of `rt` (0 for NULL).
@@ -324,10 +332,8 @@ pub unsafe extern "C" fn tessera_matrix_read(
 /// Frees a matrix (tasks already submitted on it keep what they need). NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn tessera_matrix_destroy(a: *mut tessera_matrix) {
-    if !a.is_null() {
-        // SAFETY: a pointer from tessera_matrix_create, destroyed once.
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(a) })));
-    }
+    // SAFETY: a pointer from tessera_matrix_create (or null), destroyed once.
+    unsafe { free(a) }
 }
 
 /// Rows of `a` (0 for NULL).
@@ -399,13 +405,6 @@ pub unsafe extern "C" fn tessera_posv(
     })
 }
 
-fn write_ipiv(ipiv: *mut i32, piv: &[usize]) {
-    for (i, &p) in piv.iter().enumerate() {
-        // SAFETY: the caller's ipiv holds min(m, n) entries.
-        unsafe { *ipiv.add(i) = p as i32 + 1 };
-    }
-}
-
 /// LU factorization with partial pivoting in place; `ipiv` (min(m, n) entries) receives
 /// LAPACK's 1-based pivots. Returns `i > 0` if `U(i, i)` is exactly zero (the factors are
 /// complete).
@@ -425,7 +424,8 @@ pub unsafe extern "C" fn tessera_getrf(
             let mut piv = vec![0usize; x.m().min(x.n())];
             let r = dense::getrf(rt, x, &mut piv);
             if matches!(r, Ok(()) | Err(Error::Singular { .. })) {
-                write_ipiv(ipiv, &piv);
+                // SAFETY: the caller's ipiv holds min(m, n) entries.
+                unsafe { write_ipiv(ipiv, &piv) };
             }
             r
         })
@@ -488,7 +488,8 @@ pub unsafe extern "C" fn tessera_gesv(
             let mut piv = vec![0usize; x.m()];
             let r = dense::gesv(rt, x, &mut piv, y);
             if matches!(r, Ok(()) | Err(Error::Singular { .. })) {
-                write_ipiv(ipiv, &piv);
+                // SAFETY: the caller's ipiv holds min(m, n) entries.
+                unsafe { write_ipiv(ipiv, &piv) };
             }
             r
         })
@@ -671,28 +672,17 @@ pub unsafe extern "C" fn tessera_getrf_async(
         }
         let ip = ipiv as usize;
         with_types!(a, |x| {
-            let kt = x.mt().min(x.nt());
-            let pivots: Vec<Handle<Vec<usize>>> =
-                (0..kt).map(|_| Handle::new(Vec::new(), 0)).collect();
-            let info = Arc::new(AtomicUsize::new(dense::PIVOT_NONE));
+            let (pivots, info) = dense::pivot_handles(x);
             dense::getrf_async(&s.seq, x, &pivots, &info, dense::LuOptions::default())?;
-            let mb = x.mb();
+            let a = x.clone();
             s.after.push(Box::new(move || {
-                let mut pos = 0;
-                for (kk, p) in pivots.into_iter().enumerate() {
-                    let v = p
-                        .into_inner()
-                        .map_err(|_| Error::Runtime("pivot handle still shared".into()))?;
-                    for r in v {
-                        // SAFETY: the caller keeps ipiv (min(m, n) entries) alive until the wait.
-                        unsafe { *(ip as *mut i32).add(pos) = (kk * mb + r) as i32 + 1 };
-                        pos += 1;
-                    }
+                let mut piv = vec![0usize; a.m().min(a.n())];
+                let r = dense::finish_pivots(&a, pivots, &info, &mut piv);
+                if matches!(r, Ok(()) | Err(Error::Singular { .. })) {
+                    // SAFETY: the caller keeps ipiv (min(m, n) entries) alive until the wait.
+                    unsafe { write_ipiv(ip as *mut i32, &piv) };
                 }
-                match info.load(Ordering::Relaxed) {
-                    dense::PIVOT_NONE => Ok(()),
-                    z => Err(Error::Singular { index: z + 1 }),
-                }
+                r
             }));
             Ok(())
         })

@@ -230,3 +230,14 @@ pub(crate) unsafe fn set_work<T: Scalar>(work: *mut T, size: i32) {
         unsafe { *work = T::from_f64(size as f64) };
     }
 }
+
+/// Writes 0-based pivots as LAPACK's 1-based `IPIV`.
+///
+/// # Safety
+/// `ipiv` must be valid for `piv.len()` writes.
+pub(crate) unsafe fn write_ipiv(ipiv: *mut c_int, piv: &[usize]) {
+    for (i, &p) in piv.iter().enumerate() {
+        // SAFETY: by the caller's contract.
+        unsafe { *ipiv.add(i) = p as c_int + 1 };
+    }
+}

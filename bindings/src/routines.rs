@@ -7,7 +7,7 @@
 //! Tile size: [`tessera::dense::auto_tile_size`] for the problem (`TESSERA_NB` overrides
 //! it; a tiny value makes every call run the multi-tile paths).
 
-use crate::common::{info_of, max1, runtime, set_work, view, view_mut, Out};
+use crate::common::{info_of, max1, runtime, set_work, view, view_mut, write_ipiv, Out};
 use tessera::dense;
 use tessera::tile::TileMatrix;
 use tessera::{Error, Result};
@@ -82,10 +82,9 @@ fn finish(name: &str, r: Result<()>, nan: impl Fn(&str, usize, usize) -> i32) ->
 }
 
 /// Whether a problem runs directly on the caller's thread with the tile kernels (the
-/// rule of `tessera::dense::lapack`: up to order `DIRECT_MAX`, unless `TESSERA_NB` forces
-/// a tile size).
+/// rule of `tessera::dense::lapack`).
 fn direct(m: i32, n: i32) -> bool {
-    (m.max(n) as usize) <= dense::lapack::DIRECT_MAX && tessera::env::tile_size_override().is_none()
+    dense::lapack::runs_direct(m.max(0) as usize, n.max(0) as usize)
 }
 
 /// xPOTRF.
@@ -110,21 +109,8 @@ pub(crate) unsafe fn potrf<T: Scalar>(name: &str, uplo: u8, n: i32, a: *mut T, l
     finish(name, r, minor_info(n))
 }
 
-/// xPOTRS.
-///
-/// # Safety
-/// LAPACK's contract on `a` and `b`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn potrs<T: Scalar>(
-    name: &str,
-    uplo: u8,
-    n: i32,
-    nrhs: i32,
-    a: *const T,
-    lda: i32,
-    b: *mut T,
-    ldb: i32,
-) -> Out {
+/// The argument checks xPOTRS and xPOSV share (same arguments, same order).
+fn check_po_solve(uplo: u8, n: i32, nrhs: i32, lda: i32, ldb: i32) -> Result<Uplo, i32> {
     let Some(ul) = uplo_of(uplo) else {
         return Err(1);
     };
@@ -140,6 +126,25 @@ pub(crate) unsafe fn potrs<T: Scalar>(
     if ldb < max1(n) {
         return Err(7);
     }
+    Ok(ul)
+}
+
+/// xPOTRS.
+///
+/// # Safety
+/// LAPACK's contract on `a` and `b`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn potrs<T: Scalar>(
+    name: &str,
+    uplo: u8,
+    n: i32,
+    nrhs: i32,
+    a: *const T,
+    lda: i32,
+    b: *mut T,
+    ldb: i32,
+) -> Out {
+    let ul = check_po_solve(uplo, n, nrhs, lda, ldb)?;
     if n == 0 || nrhs == 0 {
         return Ok(0);
     }
@@ -165,21 +170,7 @@ pub(crate) unsafe fn posv<T: Scalar>(
     b: *mut T,
     ldb: i32,
 ) -> Out {
-    let Some(ul) = uplo_of(uplo) else {
-        return Err(1);
-    };
-    if n < 0 {
-        return Err(2);
-    }
-    if nrhs < 0 {
-        return Err(3);
-    }
-    if lda < max1(n) {
-        return Err(5);
-    }
-    if ldb < max1(n) {
-        return Err(7);
-    }
+    let ul = check_po_solve(uplo, n, nrhs, lda, ldb)?;
     if n == 0 {
         return Ok(0);
     }
@@ -223,21 +214,28 @@ pub(crate) unsafe fn getrf<T: Scalar>(
     let r = dense::lapack::getrf(runtime(), unsafe { view_mut(a, m, n, lda) }, &mut piv);
     if matches!(r, Ok(()) | Err(Error::Singular { .. })) {
         // SAFETY: ipiv holds min(m, n) entries.
-        let ip = unsafe { std::slice::from_raw_parts_mut(ipiv, k) };
-        for (d, s) in ip.iter_mut().zip(&piv) {
-            *d = *s as i32 + 1;
-        }
+        unsafe { write_ipiv(ipiv, &piv) };
     }
     finish(name, r, col_info(n))
 }
 
-fn op_of<T: Scalar>(c: u8, allow_trans_complex: bool) -> Option<Op> {
+/// xGETRS's TRANS: 'N', 'T' and 'C' (which real routines read as 'T').
+fn getrs_op<T: Scalar>(c: u8) -> Option<Op> {
     match c {
         b'N' => Some(Op::NoTrans),
-        b'T' if !T::DTYPE.is_complex() || allow_trans_complex => Some(Op::Trans),
+        b'T' => Some(Op::Trans),
         b'C' if T::DTYPE.is_complex() => Some(Op::ConjTrans),
-        // Real routines treat 'C' as 'T' where LAPACK allows it (xGETRS).
-        b'C' if allow_trans_complex => Some(Op::Trans),
+        b'C' => Some(Op::Trans),
+        _ => None,
+    }
+}
+
+/// The TRANS of xORMQR/xUNMQR and xGELS: 'N', or 'T' for real and 'C' for complex types
+/// (both meaning the conjugate transpose).
+fn qr_op<T: Scalar>(c: u8) -> Option<Op> {
+    match (c, T::DTYPE.is_complex()) {
+        (b'N', _) => Some(Op::NoTrans),
+        (b'T', false) | (b'C', true) => Some(Op::ConjTrans),
         _ => None,
     }
 }
@@ -258,7 +256,7 @@ pub(crate) unsafe fn getrs<T: Scalar>(
     b: *mut T,
     ldb: i32,
 ) -> Out {
-    let Some(op) = op_of::<T>(trans, true) else {
+    let Some(op) = getrs_op::<T>(trans) else {
         return Err(1);
     };
     if n < 0 {
@@ -337,10 +335,7 @@ pub(crate) unsafe fn gesv<T: Scalar>(
     };
     if matches!(r, Ok(()) | Err(Error::Singular { .. })) {
         // SAFETY: ipiv holds n entries.
-        let ip = unsafe { std::slice::from_raw_parts_mut(ipiv, n as usize) };
-        for (d, s) in ip.iter_mut().zip(&piv) {
-            *d = *s as i32 + 1;
-        }
+        unsafe { write_ipiv(ipiv, &piv) };
     }
     finish(name, r, col_info(n))
 }
@@ -394,10 +389,7 @@ pub(crate) unsafe fn geqrf<T: Scalar>(
         }
         let mut t = faer::Mat::<T>::zeros(k, k);
         tessera_kernels::geqrt(av.as_mut(), t.as_mut());
-        for (j, tj) in tau.iter_mut().enumerate() {
-            let d = t[(j, j)];
-            *tj = if d.finite() { d.recip() } else { T::zero() };
-        }
+        tessera_kernels::householder_tau(t.as_ref(), tau);
         return Ok(0);
     }
     let r = (|| {
@@ -518,10 +510,8 @@ pub(crate) unsafe fn unmqr<T: Scalar>(
         b'R' => Side::Right,
         _ => return Err(1),
     };
-    let op = match (trans, T::DTYPE.is_complex()) {
-        (b'N', _) => Op::NoTrans,
-        (b'T', false) | (b'C', true) => Op::ConjTrans,
-        _ => return Err(2),
+    let Some(op) = qr_op::<T>(trans) else {
+        return Err(2);
     };
     let (nq, nw) = if sd == Side::Left {
         (m, max1(n))
@@ -649,13 +639,10 @@ fn lascl<T: Scalar>(x: &mut faer::MatMut<'_, T>, from: f64, to: f64) {
 }
 
 fn max_abs<T: Scalar>(x: faer::MatRef<'_, T>) -> f64 {
-    let mut m = 0.0f64;
-    for j in 0..x.ncols() {
-        for i in 0..x.nrows() {
-            m = m.max(x.get(i, j).modulus());
-        }
+    match tessera_kernels::tile_norm(tessera_kernels::Norm::Max, None, x) {
+        tessera_kernels::PartialNorm::Max(v) => v,
+        _ => unreachable!("a max norm"),
     }
-    m
 }
 
 /// xGELS: least squares or minimum norm, `TRANS` 'N' or 'T' (real) / 'C' (complex). As
@@ -679,10 +666,8 @@ pub(crate) unsafe fn gels<T: Scalar>(
     lwork: i32,
 ) -> Out {
     let query = lwork == -1;
-    let op = match (trans, T::DTYPE.is_complex()) {
-        (b'N', _) => Op::NoTrans,
-        (b'T', false) | (b'C', true) => Op::ConjTrans,
-        _ => return Err(1),
+    let Some(op) = qr_op::<T>(trans) else {
+        return Err(1);
     };
     if m < 0 {
         return Err(2);

@@ -411,6 +411,16 @@ fn identity_reflectors_out<T: Scalar>(t: MatRef<'_, T>, x: MatMut<'_, T>) -> Opt
     Some(s)
 }
 
+/// The inverse of [`larft`] on the diagonal: LAPACK's `tau_j = 1 / T_jj` of the reflectors
+/// whose block factor (faer's convention) is `t`, and 0 for an identity reflector
+/// (infinite `T_jj`). `tau` receives `tau.len()` values.
+pub fn householder_tau<T: Scalar>(t: MatRef<'_, T>, tau: &mut [T]) {
+    for (j, tj) in tau.iter_mut().enumerate() {
+        let d = *t.get(j, j);
+        *tj = if d.finite() { d.recip() } else { T::zero() };
+    }
+}
+
 /// The block-reflector factor, in faer's convention (`Q = I - V T^-1 V^H`), of
 /// reflectors given in LAPACK's form: the Householder vectors below the diagonal of `v`
 /// (`rows x k`, unit diagonal implied, upper triangle not read) and their LAPACK scalars

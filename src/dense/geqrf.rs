@@ -451,10 +451,9 @@ pub fn qr_tau<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, t: &TileMatrix<T>) -> 
     for kk in 0..a.mt().min(a.nt()) {
         let rows: usize = (kk..a.mt()).map(|i| a.tile_rows(i)).sum();
         let kb = rows.min(a.tile_cols(kk));
-        for j in 0..kb {
-            let d = *tm.as_ref().get(j, kk * nb + j);
-            tau.push(if d.finite() { T::one() / d } else { T::zero() });
-        }
+        let start = tau.len();
+        tau.resize(start + kb, T::zero());
+        k::householder_tau(tm.as_ref().submatrix(0, kk * nb, kb, kb), &mut tau[start..]);
     }
     Ok(tau)
 }

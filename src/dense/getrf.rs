@@ -272,9 +272,7 @@ pub fn getrf_with<T: Scalar>(
 }
 
 /// The per-panel pivot handles and the zero-pivot record [`getrf_async`] fills.
-pub(crate) fn pivot_handles<T: Scalar>(
-    a: &TileMatrix<T>,
-) -> (Vec<Handle<Vec<usize>>>, Arc<AtomicUsize>) {
+pub fn pivot_handles<T: Scalar>(a: &TileMatrix<T>) -> (Vec<Handle<Vec<usize>>>, Arc<AtomicUsize>) {
     let kt = a.mt().min(a.nt());
     let pivots = (0..kt).map(|_| Handle::new(Vec::new(), 0)).collect();
     (pivots, Arc::new(AtomicUsize::new(PIVOT_NONE)))
@@ -282,7 +280,7 @@ pub(crate) fn pivot_handles<T: Scalar>(
 
 /// After the sequence of [`getrf_async`] has completed: LAPACK's global 0-based `ipiv`
 /// from the per-panel pivots, and [`Error::Singular`] for a zero pivot.
-pub(crate) fn finish_pivots<T: Scalar>(
+pub fn finish_pivots<T: Scalar>(
     a: &TileMatrix<T>,
     pivots: Vec<Handle<Vec<usize>>>,
     info: &AtomicUsize,

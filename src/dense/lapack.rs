@@ -20,7 +20,7 @@
 
 use super::auto_tile_size;
 use crate::error::{Error, Result};
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, Sequence};
 use crate::tile::TileMatrix;
 #[allow(unused_imports)]
 use faer::prelude::{Reborrow, ReborrowMut};
@@ -43,7 +43,8 @@ fn nb_for(rt: &Runtime, m: usize, n: usize) -> usize {
 /// a single-tile run.
 pub const DIRECT_MAX: usize = 256;
 
-fn direct(m: usize, n: usize) -> bool {
+/// Whether an `m x n` problem takes the direct path ([`DIRECT_MAX`]).
+pub fn runs_direct(m: usize, n: usize) -> bool {
     m.max(n) <= DIRECT_MAX && crate::env::tile_size_override().is_none()
 }
 
@@ -144,9 +145,19 @@ fn direct_getrs<T: Scalar>(trans: Op, a: MatRef<'_, T>, ipiv: &[usize], mut b: M
     }
 }
 
-/// Copies tiles back after a failed sequence: its remaining copy-out tasks were skipped.
-fn restore<T: Scalar>(rt: &Runtime, t: &TileMatrix<T>, a: MatMut<'_, T>) -> Result<()> {
-    t.to_col_major(rt, a)
+/// Waits for `seq`; if it failed, its remaining copy-out tasks were skipped, so `t` is
+/// copied back into `a` whole before the error is returned.
+fn wait_or_copy_back<T: Scalar>(
+    seq: &Sequence,
+    rt: &Runtime,
+    t: &TileMatrix<T>,
+    a: MatMut<'_, T>,
+) -> Result<()> {
+    let r = seq.wait();
+    if r.is_err() {
+        t.to_col_major(rt, a)?;
+    }
+    r
 }
 
 /// Cholesky factorization in place (LAPACK `xPOTRF`); only the `uplo` triangle is used.
@@ -154,7 +165,7 @@ pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, mut a: MatMut<'_, T>) -> Resul
     if a.nrows() != a.ncols() {
         return Err(Error::invalid(0, "potrf: A must be square"));
     }
-    if direct(a.nrows(), a.ncols()) {
+    if runs_direct(a.nrows(), a.ncols()) {
         return direct_potrf(uplo, a);
     }
     let nb = nb_for(rt, a.nrows(), a.ncols());
@@ -166,11 +177,7 @@ pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, mut a: MatMut<'_, T>) -> Resul
     super::potrf::check_finite_triangle_async(&seq, uplo, &ta)?;
     super::potrf_async(&seq, uplo, &ta)?;
     unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
-    let r = seq.wait();
-    if r.is_err() {
-        restore(rt, &ta, a)?;
-    }
-    r
+    wait_or_copy_back(&seq, rt, &ta, a)
 }
 
 /// Solves `A X = B` with a Cholesky factor from [`potrf`] (LAPACK `xPOTRS`).
@@ -186,7 +193,7 @@ pub fn potrs<T: Scalar>(
             "potrs: A must be square and B have its rows",
         ));
     }
-    if direct(a.nrows(), b.ncols()) {
+    if runs_direct(a.nrows(), b.ncols()) {
         direct_potrs(uplo, a, b);
         return Ok(());
     }
@@ -213,7 +220,7 @@ pub fn posv<T: Scalar>(
             "posv: A must be square and B have its rows",
         ));
     }
-    if direct(a.nrows(), b.ncols()) {
+    if runs_direct(a.nrows(), b.ncols()) {
         finite(b.rb(), "B", None)?;
         direct_potrf(uplo, a.rb_mut())?;
         direct_potrs(uplo, a.rb(), b);
@@ -229,10 +236,7 @@ pub fn posv<T: Scalar>(
     unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
     // The solve waits for the whole factorization: a failing pivot further down must be
     // known before B is modified.
-    if let Err(e) = seq.wait() {
-        restore(rt, &ta, a)?;
-        return Err(e);
-    }
+    wait_or_copy_back(&seq, rt, &ta, a)?;
     super::potrs_async(&seq, uplo, &ta, &tb)?;
     unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
     seq.wait()
@@ -248,7 +252,7 @@ pub fn getrf<T: Scalar>(rt: &Runtime, mut a: MatMut<'_, T>, ipiv: &mut [usize]) 
             format!("getrf: ipiv has {} entries, needs {kmin}", ipiv.len()),
         ));
     }
-    if direct(a.nrows(), a.ncols()) {
+    if runs_direct(a.nrows(), a.ncols()) {
         return direct_getrf(a, ipiv);
     }
     let nb = nb_for(rt, a.nrows(), a.ncols());
@@ -258,10 +262,7 @@ pub fn getrf<T: Scalar>(rt: &Runtime, mut a: MatMut<'_, T>, ipiv: &mut [usize]) 
     super::check_finite_async(&seq, &ta, "A")?;
     super::getrf_async(&seq, &ta, &pivots, &info, Default::default())?;
     unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
-    if let Err(e) = seq.wait() {
-        restore(rt, &ta, a)?;
-        return Err(e);
-    }
+    wait_or_copy_back(&seq, rt, &ta, a)?;
     drop(seq);
     super::getrf::finish_pivots(&ta, pivots, &info, ipiv)
 }
@@ -290,7 +291,7 @@ pub fn getrs<T: Scalar>(
             "getrs: A must be square, B and ipiv conform, pivots in range",
         ));
     }
-    if direct(n, b.ncols()) {
+    if runs_direct(n, b.ncols()) {
         direct_getrs(trans, a, ipiv, b);
         return Ok(());
     }
@@ -318,7 +319,7 @@ pub fn gesv<T: Scalar>(
             "gesv: A must be square, B and ipiv conform",
         ));
     }
-    if direct(n, b.ncols()) {
+    if runs_direct(n, b.ncols()) {
         finite(b.rb(), "B", None)?;
         direct_getrf(a.rb_mut(), ipiv)?;
         direct_getrs(Op::NoTrans, a.rb(), ipiv, b);
@@ -333,10 +334,7 @@ pub fn gesv<T: Scalar>(
     super::check_finite_async(&seq, &tb, "B")?;
     super::getrf_async(&seq, &ta, &pivots, &info, Default::default())?;
     unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
-    if let Err(e) = seq.wait() {
-        restore(rt, &ta, a)?;
-        return Err(e);
-    }
+    wait_or_copy_back(&seq, rt, &ta, a)?;
     super::getrf::finish_pivots(&ta, pivots, &info, ipiv)?;
     super::getrs_async(&seq, Op::NoTrans, &ta, ipiv, &tb)?;
     unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };

@@ -26,6 +26,7 @@
 pub mod dense;
 pub mod env;
 mod error;
+pub mod hpl;
 pub mod runtime;
 pub mod tile;
 

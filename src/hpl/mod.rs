@@ -50,8 +50,10 @@ pub struct RunConfig {
     pub ranks: usize,
     /// Name of the tile-kernel backend, for the report.
     pub kernels: String,
-    /// The refinement's target for the scaled residual (mixed precision only).
-    pub mxp_target: f64,
+    /// The refinement's target for the scaled residual (mixed precision only); `None`:
+    /// the file's threshold (HPL-MxP's criterion: the solution passes HPL's check), or 16
+    /// when the file asks for no check.
+    pub mxp_target: Option<f64>,
 }
 
 impl Default for RunConfig {
@@ -60,7 +62,7 @@ impl Default for RunConfig {
             mxp: false,
             ranks: 1,
             kernels: crate::kernels::sysblas::backend_name(),
-            mxp_target: 1.0,
+            mxp_target: None,
         }
     }
 }
@@ -410,7 +412,11 @@ fn one_test(
             n,
             nb,
             HPL_SEED,
-            cfg.mxp_target.min(dat.threshold.max(f64::MIN_POSITIVE)),
+            cfg.mxp_target.unwrap_or(if dat.threshold > 0.0 {
+                dat.threshold
+            } else {
+                16.0
+            }),
         )
     } else {
         run_double(rt, n, nb, HPL_SEED)

@@ -373,3 +373,35 @@ fn malformed_files_are_refused_with_the_line() {
     let o = run_in(&dir, &["--threads", "0"]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn under_an_mpi_launcher_only_rank_zero_runs() {
+    let dir = scratch("mpi");
+    let dat = Dat {
+        ns: "100",
+        nbs: "32",
+        ps: "1 2",
+        qs: "1 2",
+        ..Default::default()
+    };
+    std::fs::write(dir.join("HPL.dat"), dat.text()).unwrap();
+    let launch = |rank: &str| {
+        Command::new(BIN)
+            .current_dir(&dir)
+            .env("OMPI_COMM_WORLD_SIZE", "4")
+            .env("OMPI_COMM_WORLD_RANK", rank)
+            .output()
+            .unwrap()
+    };
+    let o = launch("3");
+    assert!(o.status.success() && o.stdout.is_empty());
+    let o = launch("0");
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(o.status.success(), "{s}");
+    assert!(
+        s.contains("started as 4 MPI ranks, but this build has no MPI"),
+        "{s}"
+    );
+    assert_eq!(parse_report(&s).len(), 1);
+    assert_eq!(summary(&s), (2, 1, 0, 1));
+}

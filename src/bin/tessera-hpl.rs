@@ -64,7 +64,38 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
     Ok(Some(a))
 }
 
+/// `(rank, size)` when started by an MPI launcher (Open MPI, MPICH/Hydra, PMIx, Slurm).
+fn launcher_rank() -> Option<(usize, usize)> {
+    let get = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok().and_then(|v| v.parse::<usize>().ok()))
+    };
+    let size = get(&[
+        "OMPI_COMM_WORLD_SIZE",
+        "PMI_SIZE",
+        "PMIX_SIZE",
+        "SLURM_NTASKS",
+    ])?;
+    let rank = get(&[
+        "OMPI_COMM_WORLD_RANK",
+        "PMI_RANK",
+        "PMIX_RANK",
+        "SLURM_PROCID",
+    ])
+    .unwrap_or(0);
+    Some((rank, size))
+}
+
 fn main() -> ExitCode {
+    // Built without MPI: under `mpirun -np K` the K processes would each run every test
+    // on the same cores and write the same report. Rank 0 runs alone; the others leave.
+    let launched = launcher_rank().filter(|&(_, size)| size > 1);
+    if let Some((rank, _)) = launched {
+        if rank != 0 {
+            return ExitCode::SUCCESS;
+        }
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args = match parse(&args) {
         Ok(Some(a)) => a,
@@ -143,6 +174,14 @@ fn main() -> ExitCode {
             }
         },
     };
+    if let Some((_, size)) = launched {
+        let n = format!(
+            "tessera-hpl: started as {size} MPI ranks, but this build has no MPI: rank 0 runs \
+             the tests alone on its cores, grids larger than 1 x 1 are skipped, the other ranks exit"
+        );
+        eprintln!("{n}");
+        let _ = writeln!(out, "{n}");
+    }
     if let Some(n) = notice {
         eprintln!("{n}");
         let _ = writeln!(out, "{n}");

@@ -197,7 +197,7 @@ pub fn write_header(out: &mut dyn Write, dat: &HplDat, cfg: &RunConfig) -> io::R
     )?;
     writeln!(out, "ALIGN  : {} double precision words", dat.align)?;
     writeln!(out)?;
-    for l in mapping_lines(dat, cfg) {
+    for l in mapping_lines(cfg) {
         writeln!(out, "{l}")?;
     }
     writeln!(out)?;
@@ -233,8 +233,7 @@ pub fn write_header(out: &mut dyn Write, dat: &HplDat, cfg: &RunConfig) -> io::R
 }
 
 /// What each HPL parameter means for Tessera, for the report.
-pub fn mapping_lines(dat: &HplDat, cfg: &RunConfig) -> Vec<String> {
-    let _ = dat;
+pub fn mapping_lines(cfg: &RunConfig) -> Vec<String> {
     vec![
         "How Tessera maps these parameters:".into(),
         "N, NB  : order of A; NB is the square tile size of the tiled LU".into(),

@@ -53,7 +53,7 @@ pub fn fill_hpl(
     let (mb, nb) = (a.mb(), a.nb());
     for j in 0..a.nt() {
         for i in 0..a.mt() {
-            let mut t = seq.task("hpl_matgen").priority(dense_prio(i, j, a.mt()));
+            let mut t = seq.task("hpl_matgen").priority(dense::prio(i, j, a.mt()));
             let mut w = t.write(a.tile(i, j));
             t.submit(move |ctx| {
                 let tile = w.get_mut(ctx);
@@ -73,8 +73,18 @@ pub fn fill_hpl(
     Ok(())
 }
 
-fn dense_prio(i: usize, j: usize, mt: usize) -> i64 {
-    -((j * mt.max(1) + i) as i64)
+/// Fills `a` (`n x n`) and `b` (`n x 1`) with HPL's system `[A b]` of order `n`.
+fn fill_system(
+    rt: &Runtime,
+    a: &TileMatrix<f64>,
+    b: &TileMatrix<f64>,
+    n: usize,
+    seed: u64,
+) -> Result<()> {
+    let seq = rt.sequence();
+    fill_hpl(&seq, a, n, 0, seed)?;
+    fill_hpl(&seq, b, n, n, seed)?;
+    seq.wait()
 }
 
 /// HPL's residual check and the norms behind it.
@@ -109,12 +119,7 @@ pub fn check(
     seed: u64,
 ) -> Result<Check> {
     let b = TileMatrix::<f64>::zeros(n, 1, a.mb(), a.mb());
-    {
-        let seq = rt.sequence();
-        fill_hpl(&seq, a, n, 0, seed)?;
-        fill_hpl(&seq, &b, n, n, seed)?;
-        seq.wait()?;
-    }
+    fill_system(rt, a, &b, n, seed)?;
     let a_inf = dense::lange(rt, Norm::Inf, a)?;
     let a_one = dense::lange(rt, Norm::One, a)?;
     let x_inf = dense::lange(rt, Norm::Inf, x)?;
@@ -180,12 +185,7 @@ pub fn run_double(
 ) -> Result<(Timed, TileMatrix<f64>, TileMatrix<f64>)> {
     let a = TileMatrix::<f64>::zeros(n, n, nb, nb);
     let x = TileMatrix::<f64>::zeros(n, 1, nb, nb);
-    {
-        let seq = rt.sequence();
-        fill_hpl(&seq, &a, n, 0, seed)?;
-        fill_hpl(&seq, &x, n, n, seed)?;
-        seq.wait()?;
-    }
+    fill_system(rt, &a, &x, n, seed)?;
     let start = SystemTime::now();
     let t0 = Instant::now();
     let mut ipiv = vec![0usize; n];
@@ -374,12 +374,7 @@ pub fn run_mixed(
 ) -> Result<(Timed, TileMatrix<f64>, TileMatrix<f64>)> {
     let a = TileMatrix::<f64>::zeros(n, n, nb, nb);
     let bt = TileMatrix::<f64>::zeros(n, 1, nb, nb);
-    {
-        let seq = rt.sequence();
-        fill_hpl(&seq, &a, n, 0, seed)?;
-        fill_hpl(&seq, &bt, n, n, seed)?;
-        seq.wait()?;
-    }
+    fill_system(rt, &a, &bt, n, seed)?;
     let b = bt.to_mat(rt)?.col_as_slice(0).to_vec();
     let a_inf = dense::lange(rt, Norm::Inf, &a)?;
     let b_inf = norm_inf(&b);
@@ -393,7 +388,7 @@ pub fn run_mixed(
         let seq = rt.sequence();
         for j in 0..a.nt() {
             for i in 0..a.mt() {
-                let mut t = seq.task("convert_f32").priority(dense_prio(i, j, a.mt()));
+                let mut t = seq.task("convert_f32").priority(dense::prio(i, j, a.mt()));
                 let r = t.read(a.tile(i, j));
                 let mut w = t.write(a32.tile(i, j));
                 t.submit(move |ctx| {

@@ -57,6 +57,21 @@ pub enum Error {
     Runtime(String),
     /// A dynamically loaded library (e.g. the system LAPACK) could not be used.
     Library(String),
+    /// A file (Matrix Market, right-hand side...) is malformed: the 1-based line and why.
+    Parse {
+        /// 1-based line number (0 when the problem is not tied to a line, e.g. a truncated file).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    Io(String),
+    /// A sparse matrix is structurally singular: no permutation puts nonzeros on the whole
+    /// diagonal (`rank` is the structural rank found).
+    StructurallySingular {
+        /// Size of the largest matching found.
+        rank: usize,
+    },
 }
 
 impl Error {
@@ -108,6 +123,18 @@ impl fmt::Display for Error {
             Error::TaskPanicked { task, message } => write!(f, "task '{task}' panicked: {message}"),
             Error::Runtime(m) => write!(f, "runtime error: {m}"),
             Error::Library(m) => write!(f, "library error: {m}"),
+            Error::Parse { line, message } => {
+                if *line > 0 {
+                    write!(f, "line {line}: {message}")
+                } else {
+                    write!(f, "{message}")
+                }
+            }
+            Error::Io(m) => write!(f, "I/O error: {m}"),
+            Error::StructurallySingular { rank } => write!(
+                f,
+                "matrix is structurally singular: its structural rank is {rank} (some rows or columns cannot be matched to a nonzero)"
+            ),
         }
     }
 }

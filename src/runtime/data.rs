@@ -30,14 +30,21 @@ pub enum Access {
     Write,
     /// Read and written.
     ReadWrite,
+    /// Read and written by an update that commutes with the other `Commute` accesses of the
+    /// same handle (StarPU's `STARPU_RW | STARPU_COMMUTE`): consecutive commuting tasks may run
+    /// in any order, never two at once on this handle (the body takes the handle's lock
+    /// through [`CommuteToken`](super::CommuteToken)); reads and writes are ordered before
+    /// and after the whole group. Sparse factorizations use it for the updates that many
+    /// column blocks add into one target.
+    Commute,
 }
 
 impl Access {
-    /// True for `Write` and `ReadWrite`.
+    /// True for `Write`, `ReadWrite` and `Commute`.
     pub fn writes(self) -> bool {
         !matches!(self, Access::Read)
     }
-    /// True for `Read` and `ReadWrite`.
+    /// True for `Read`, `ReadWrite` and `Commute`.
     pub fn reads(self) -> bool {
         !matches!(self, Access::Write)
     }
@@ -69,9 +76,13 @@ impl Coherence {
     }
 }
 
+/// Per-handle dependency state. `last_writers` is the set every next access must follow
+/// (one writer, or a closed group of commuting tasks, or the readers a commuting group
+/// started after); `readers` are the reads since; `commuters` the open commuting group.
 pub(crate) struct DepState {
-    pub(crate) last_writer: Option<Arc<TaskNode>>,
+    pub(crate) last_writers: Vec<Arc<TaskNode>>,
     pub(crate) readers: Vec<Arc<TaskNode>>,
+    pub(crate) commuters: Vec<Arc<TaskNode>>,
 }
 
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
@@ -80,6 +91,8 @@ pub(crate) struct HandleInner<D> {
     pub(crate) id: u64,
     pub(crate) data: UnsafeCell<D>,
     pub(crate) deps: Mutex<DepState>,
+    /// Held by a commuting task while it touches the data.
+    pub(crate) commute_lock: Mutex<()>,
     pub(crate) coherence: Mutex<Coherence>,
     pub(crate) bytes: usize,
 }
@@ -117,9 +130,11 @@ impl<D: Send + Sync + 'static> Handle<D> {
                 id: NEXT_HANDLE.fetch_add(1, Ordering::Relaxed),
                 data: UnsafeCell::new(data),
                 deps: Mutex::new(DepState {
-                    last_writer: None,
+                    last_writers: Vec::new(),
                     readers: Vec::new(),
+                    commuters: Vec::new(),
                 }),
+                commute_lock: Mutex::new(()),
                 coherence: Mutex::new(Coherence {
                     replicas: vec![(MemoryNode::Host, ReplicaState::Modified)],
                 }),
@@ -161,7 +176,11 @@ impl<D: Send + Sync + 'static> Handle<D> {
     /// True when no submitted task that touches the handle is still unfinished.
     pub fn is_idle(&self) -> bool {
         let d = self.inner.deps.lock().unwrap();
-        d.last_writer.as_ref().is_none_or(|t| t.is_done()) && d.readers.iter().all(|t| t.is_done())
+        d.last_writers
+            .iter()
+            .chain(&d.readers)
+            .chain(&d.commuters)
+            .all(|t| t.is_done())
     }
 
     /// The coherence state of this handle's replica on `node`.

@@ -24,9 +24,10 @@
 //! computation whose kernels are deterministic gives bitwise identical results whatever the
 //! number of workers.
 //!
-//! Where the next pieces plug in: accumulation and reduction access modes (COMMUTE for
-//! `beta = 1` updates that may land in any order, REDUX for pivot candidates) extend
-//! [`Access`] and the per-handle dependency state; GPU workers and data transfers use
+//! Access modes: read, write, read-write, and commute ([`Access::Commute`]: updates that may
+//! land in any order, one at a time, as the sparse factorization's updates of a column
+//! block). Where the next pieces plug in: a reduction mode (REDUX for pivot candidates)
+//! extends [`Access`] and the per-handle dependency state; GPU workers and data transfers use
 //! [`MemoryNode`], the replica states and the acquire step that runs before every task
 //! (today it can only validate host replicas); the per-task flop estimate and the trace
 //! events are the inputs of the cost models a heterogeneous scheduler and a simulator need;
@@ -41,7 +42,7 @@ mod task;
 mod trace;
 
 pub use data::{Access, Handle, MemoryNode, ReplicaState};
-pub use task::{ReadToken, TaskBuilder, TaskContext, WriteToken};
+pub use task::{CommuteToken, ReadToken, TaskBuilder, TaskContext, WriteToken};
 pub use trace::{Trace, TraceEvent};
 
 use crate::error::{Error, Result};

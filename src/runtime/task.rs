@@ -61,6 +61,31 @@ pub struct WriteToken<D> {
     task: u64,
 }
 
+/// Commuting update access to a handle inside the task it was declared for: the data is
+/// reached under the handle's lock, so commuting tasks never touch it at the same time.
+pub struct CommuteToken<D> {
+    h: Handle<D>,
+    task: u64,
+}
+
+impl<D> CommuteToken<D> {
+    /// Runs `f` on the data while holding the handle's lock. Panics (caught and reported)
+    /// if called from another task than the one the token was declared for.
+    pub fn with<R>(&mut self, ctx: &TaskContext, f: impl FnOnce(&mut D) -> R) -> R {
+        assert_eq!(ctx.task, self.task, "access token used outside of its task");
+        let _guard = self
+            .h
+            .inner
+            .commute_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // SAFETY: dependency inference orders every non-commuting access of this handle
+        // before or after the commuting group this task belongs to, and within the group
+        // the lock (held until the end of this call) excludes the other members.
+        f(unsafe { &mut *self.h.inner.data.get() })
+    }
+}
+
 impl<D> ReadToken<D> {
     /// The data. Panics (caught by the runtime and reported as an error) if called from
     /// another task than the one the token was declared for.
@@ -179,6 +204,16 @@ impl<'s> TaskBuilder<'s> {
         }
     }
 
+    /// Declares a commuting update of `h` ([`Access::Commute`]): tasks of one group of
+    /// consecutive commuting updates may run in any order, one at a time on `h`.
+    pub fn commute<D: Send + Sync + 'static>(&mut self, h: &Handle<D>) -> CommuteToken<D> {
+        self.add(h, Access::Commute);
+        CommuteToken {
+            h: h.clone(),
+            task: self.id,
+        }
+    }
+
     /// Declares that `h` is overwritten without being read.
     pub fn write<D: Send + Sync + 'static>(&mut self, h: &Handle<D>) -> WriteToken<D> {
         self.add(h, Access::Write);
@@ -240,32 +275,60 @@ pub(crate) fn add_edge(pred: &Arc<TaskNode>, succ: &Arc<TaskNode>) {
 }
 
 /// Registers `node`'s accesses in the per-handle state (sequential task flow): a read
-/// depends on the last writer; a write depends on the readers since the last write, or on
-/// the last writer if there were none.
+/// depends on the last writer (or the last closed group of commuting updates); a write on
+/// the readers since, or on the last writer if there were none; a commuting update on
+/// whatever a write would depend on, but not on the other updates of its group.
 pub(crate) fn infer_dependencies(node: &Arc<TaskNode>) {
     let accesses = node.accesses.lock().unwrap();
     for (h, mode) in accesses.iter() {
         let mut d = h.deps().lock().unwrap();
-        if mode.writes() {
-            if d.readers.is_empty() {
-                if let Some(w) = &d.last_writer {
+        let d = &mut *d;
+        // Close an open group when the mode changes: a commuting group that starts after
+        // reads follows those reads; anything else after a commuting group follows it.
+        if *mode == Access::Commute {
+            if !d.readers.is_empty() {
+                d.last_writers = std::mem::take(&mut d.readers);
+            }
+        } else if !d.commuters.is_empty() {
+            d.last_writers = std::mem::take(&mut d.commuters);
+        }
+        match mode {
+            Access::Commute => {
+                for w in &d.last_writers {
                     add_edge(w, node);
                 }
-            } else {
-                for r in d.readers.drain(..) {
-                    add_edge(&r, node);
+                if d.commuters.len() >= 16 {
+                    d.commuters.retain(|r| !r.is_done());
                 }
+                d.commuters.push(node.clone());
             }
-            d.last_writer = Some(node.clone());
-        } else {
-            if let Some(w) = &d.last_writer {
-                add_edge(w, node);
+            Access::Read => {
+                for w in &d.last_writers {
+                    add_edge(w, node);
+                }
+                // Drop finished readers so the list stays short under many reads.
+                if d.readers.len() >= 16 {
+                    d.readers.retain(|r| !r.is_done());
+                }
+                d.readers.push(node.clone());
             }
-            // Drop finished readers so the list stays short under many reads.
-            if d.readers.len() >= 16 {
-                d.readers.retain(|r| !r.is_done());
+            Access::Write | Access::ReadWrite => {
+                if d.readers.is_empty() {
+                    for w in &d.last_writers {
+                        add_edge(w, node);
+                    }
+                } else {
+                    for r in d.readers.drain(..) {
+                        add_edge(&r, node);
+                    }
+                }
+                d.last_writers.clear();
+                d.last_writers.push(node.clone());
             }
-            d.readers.push(node.clone());
+        }
+        // A closed group of finished tasks need not be kept.
+        if d.last_writers.len() >= 16 {
+            d.last_writers.retain(|r| !r.is_done());
         }
     }
 }

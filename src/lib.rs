@@ -28,6 +28,7 @@ pub mod env;
 mod error;
 pub mod hpl;
 pub mod runtime;
+pub mod sparse;
 pub mod tile;
 
 pub use error::{Error, Result};

@@ -173,17 +173,39 @@ impl<'s> TaskBuilder<'s> {
     }
 
     fn add<D: Send + Sync + 'static>(&mut self, h: &Handle<D>, mode: Access) {
-        let id = h.inner.id;
-        for (other, m) in &self.accesses {
-            if other.id() == id && (mode.writes() || m.writes()) {
-                self.conflict = Some(format!(
-                    "task '{}' declares handle {id} twice with a write among the accesses ({m:?}, {mode:?})",
-                    self.kind
-                ));
+        // Duplicate declarations are checked here for small tasks and at submission (by
+        // sorting) for tasks with many accesses, so that declaring k handles stays O(k log k).
+        if self.accesses.len() < 32 {
+            let id = h.inner.id;
+            for (other, m) in &self.accesses {
+                if other.id() == id && (mode.writes() || m.writes()) {
+                    self.conflict = Some(Self::conflict_message(self.kind, id, *m, mode));
+                }
             }
         }
         self.accesses
             .push((h.inner.clone() as Arc<dyn AnyHandle>, mode));
+    }
+
+    fn conflict_message(kind: &str, id: u64, a: Access, b: Access) -> String {
+        format!(
+            "task '{kind}' declares handle {id} twice with a write among the accesses ({a:?}, {b:?})"
+        )
+    }
+
+    /// The duplicate check for tasks with many accesses.
+    fn check_many(&mut self) {
+        if self.accesses.len() <= 32 || self.conflict.is_some() {
+            return;
+        }
+        let mut ids: Vec<(u64, Access)> = self.accesses.iter().map(|(h, m)| (h.id(), *m)).collect();
+        ids.sort_unstable_by_key(|e| e.0);
+        for w in ids.windows(2) {
+            if w[0].0 == w[1].0 && (w[0].1.writes() || w[1].1.writes()) {
+                self.conflict = Some(Self::conflict_message(self.kind, w[0].0, w[0].1, w[1].1));
+                return;
+            }
+        }
     }
 
     /// Declares a read of `h`.
@@ -226,11 +248,12 @@ impl<'s> TaskBuilder<'s> {
     /// Submits the task with its CPU implementation. Returns an error (and submits
     /// nothing) if the declared accesses conflict, or if the task belongs to another rank
     /// than any this runtime has.
-    pub fn submit<F>(self, body: F) -> Result<()>
+    pub fn submit<F>(mut self, body: F) -> Result<()>
     where
         F: FnOnce(&TaskContext) -> Result<()> + Send + 'static,
     {
-        if let Some(c) = self.conflict {
+        self.check_many();
+        if let Some(c) = self.conflict.take() {
             return Err(Error::Runtime(c));
         }
         let rt = &self.seq.rt;

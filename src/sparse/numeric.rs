@@ -291,86 +291,122 @@ fn split_diag<T: Scalar>(p: &mut [T], ld: usize, w: usize, nr: usize) -> (MatRef
 /// The contribution of source cblk `src` through its block `bi`: `(rows, cols, W_L, W_U)`
 /// where `W_L` is `|R| x |C|` for the `L` panel and `W_U` (LU only) `(|R| - |C|) x |C|`
 /// for the `U^T` panel.
-fn contribution<T: Scalar>(src: &Cblk, sp: &Panel<T>, bi: usize, opts: &NumericOptions) -> (Vec<T>, Vec<T>) {
+fn contribution<T: Scalar>(
+    src: &Cblk,
+    sp: &Panel<T>,
+    bi: usize,
+    opts: &NumericOptions,
+    wl: &mut Vec<T>,
+    wu: &mut Vec<T>,
+    scratch: &mut Vec<T>,
+) {
     let b = src.blocks[bi];
     let w = src.width();
     let ld = src.panel_rows();
     let m = src.rows.len() - b.start;
     let nc = b.end - b.start;
     let r0 = w + b.start;
-    let mut wl = vec![T::zero(); m * nc];
-    let mut wu = Vec::new();
-    {
-        let out = MatMut::from_column_major_slice_mut(&mut wl, m, nc);
-        let lr = view(&sp.l, ld, r0, m, 0, w);
-        match opts.kind {
-            Kind::Llt => {
-                let lc = view(&sp.l, ld, r0, nc, 0, w);
-                gemm(Op::NoTrans, Op::ConjTrans, T::one(), lr, lc, T::zero(), out);
-            }
-            Kind::Ldlt => {
-                // (L_R D) op(L_C)^T
-                let mut ld_r = vec![T::zero(); m * w];
-                for j in 0..w {
-                    let d = sp.l[j + j * ld];
-                    for i in 0..m {
-                        ld_r[i + j * m] = sp.l[r0 + i + j * ld] * d;
-                    }
+    wl.clear();
+    wl.resize(m * nc, T::zero());
+    wu.clear();
+    let out = MatMut::from_column_major_slice_mut(wl, m, nc);
+    let lr = view(&sp.l, ld, r0, m, 0, w);
+    match opts.kind {
+        Kind::Llt => {
+            let lc = view(&sp.l, ld, r0, nc, 0, w);
+            gemm(Op::NoTrans, Op::ConjTrans, T::one(), lr, lc, T::zero(), out);
+        }
+        Kind::Ldlt => {
+            // (L_R D) op(L_C)^T
+            scratch.clear();
+            scratch.resize(m * w, T::zero());
+            for j in 0..w {
+                let d = sp.l[j + j * ld];
+                let src_col = &sp.l[r0 + j * ld..r0 + j * ld + m];
+                for (o, &x) in scratch[j * m..(j + 1) * m].iter_mut().zip(src_col) {
+                    *o = x * d;
                 }
-                let ldm = MatRef::from_column_major_slice(&ld_r, m, w);
-                let lc = view(&sp.l, ld, r0, nc, 0, w);
-                let op = if opts.hermitian { Op::ConjTrans } else { Op::Trans };
-                gemm(Op::NoTrans, op, T::one(), ldm, lc, T::zero(), out);
             }
-            Kind::Lu => {
-                let uc = view(&sp.u, ld, r0, nc, 0, w);
-                gemm(Op::NoTrans, Op::Trans, T::one(), lr, uc, T::zero(), out);
-                if m > nc {
-                    wu = vec![T::zero(); (m - nc) * nc];
-                    let out = MatMut::from_column_major_slice_mut(&mut wu, m - nc, nc);
-                    let ur = view(&sp.u, ld, r0 + nc, m - nc, 0, w);
-                    let lc = view(&sp.l, ld, r0, nc, 0, w);
-                    gemm(Op::NoTrans, Op::Trans, T::one(), ur, lc, T::zero(), out);
-                }
+            let ldm = MatRef::from_column_major_slice(scratch, m, w);
+            let lc = view(&sp.l, ld, r0, nc, 0, w);
+            let op = if opts.hermitian { Op::ConjTrans } else { Op::Trans };
+            gemm(Op::NoTrans, op, T::one(), ldm, lc, T::zero(), out);
+        }
+        Kind::Lu => {
+            let uc = view(&sp.u, ld, r0, nc, 0, w);
+            gemm(Op::NoTrans, Op::Trans, T::one(), lr, uc, T::zero(), out);
+            if m > nc {
+                wu.resize((m - nc) * nc, T::zero());
+                let out = MatMut::from_column_major_slice_mut(wu, m - nc, nc);
+                let ur = view(&sp.u, ld, r0 + nc, m - nc, 0, w);
+                let lc = view(&sp.l, ld, r0, nc, 0, w);
+                gemm(Op::NoTrans, Op::Trans, T::one(), ur, lc, T::zero(), out);
             }
         }
     }
-    (wl, wu)
 }
 
-/// Subtracts a contribution from the target panel.
-fn scatter<T: Scalar>(src: &Cblk, bi: usize, tgt: &Cblk, tp: &mut Panel<T>, wl: &[T], wu: &[T]) {
+/// Runs of consecutive rows: `(first source row, first target row, length)`.
+fn row_runs(src: &Cblk, bi: usize, tgt: &Cblk, runs: &mut Vec<(usize, usize, usize)>) {
     let b = src.blocks[bi];
     let rows = &src.rows[b.start..];
-    let m = rows.len();
-    let nc = b.end - b.start;
     let tw = tgt.width();
-    let ld = tgt.panel_rows();
-    // Local rows in the target (merge walk: the source rows are a subset).
-    let mut map = Vec::with_capacity(m);
+    runs.clear();
     let mut q = 0;
-    for &r in rows {
-        if r < tgt.end {
-            map.push(r - tgt.first);
+    for (i, &r) in rows.iter().enumerate() {
+        let d = if r < tgt.end {
+            r - tgt.first
         } else {
             while tgt.rows[q] < r {
                 q += 1;
             }
-            map.push(tw + q);
+            tw + q
+        };
+        match runs.last_mut() {
+            Some(last) if last.1 + last.2 == d && last.0 + last.2 == i => last.2 += 1,
+            _ => runs.push((i, d, 1)),
         }
     }
+}
+
+/// Subtracts a contribution from the target panel, run by run.
+fn scatter<T: Scalar>(
+    src: &Cblk,
+    bi: usize,
+    tgt: &Cblk,
+    tp: &mut Panel<T>,
+    wl: &[T],
+    wu: &[T],
+    runs: &[(usize, usize, usize)],
+) {
+    let b = src.blocks[bi];
+    let rows = &src.rows[b.start..];
+    let m = rows.len();
+    let nc = b.end - b.start;
+    let ld = tgt.panel_rows();
     for t in 0..nc {
         let col = (rows[t] - tgt.first) * ld;
         let dst = &mut tp.l[col..col + ld];
-        let src_col = &wl[t * m..(t + 1) * m];
-        for (i, &v) in src_col.iter().enumerate() {
-            dst[map[i]] -= v;
+        let sc = &wl[t * m..(t + 1) * m];
+        for &(s0, d0, len) in runs {
+            for (d, &v) in dst[d0..d0 + len].iter_mut().zip(&sc[s0..s0 + len]) {
+                *d -= v;
+            }
         }
         if !wu.is_empty() {
             let dst = &mut tp.u[col..col + ld];
-            let src_col = &wu[t * (m - nc)..(t + 1) * (m - nc)];
-            for (i, &v) in src_col.iter().enumerate() {
-                dst[map[nc + i]] -= v;
+            let sc = &wu[t * (m - nc)..(t + 1) * (m - nc)];
+            for &(s0, d0, len) in runs {
+                // The U contribution covers the rows after the block (positions >= nc).
+                let lo = s0.max(nc);
+                let hi = s0 + len;
+                if lo >= hi {
+                    continue;
+                }
+                let dd = d0 + (lo - s0);
+                for (d, &v) in dst[dd..dd + (hi - lo)].iter_mut().zip(&sc[lo - nc..hi - nc]) {
+                    *d -= v;
+                }
             }
         }
     }
@@ -473,6 +509,7 @@ pub(crate) fn factorize<T: Scalar>(
             let mut out_tok: Vec<CommuteToken<Panel<T>>> = outside.iter().map(|&j| t.commute(&handles[j])).collect();
             let (cb, b, bt, pert) = (cblks.clone(), b.clone(), bt.clone(), perturbed.clone());
             t.submit(move |ctx| {
+                let (mut wl, mut wu, mut scratch, mut runs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
                 let mut panels: Vec<&mut Panel<T>> = own.iter_mut().map(|tk| tk.get_mut(ctx)).collect();
                 for j in lo..=root {
                     *panels[j - lo] = assemble(&cb[j], opts.kind, &b, bt.as_deref())?;
@@ -484,12 +521,13 @@ pub(crate) fn factorize<T: Scalar>(
                     }
                     for bi in 0..cb[j].blocks.len() {
                         let tg = cb[j].blocks[bi].target;
-                        let (wl, wu) = contribution(&cb[j], panels[j - lo], bi, &opts);
+                        contribution(&cb[j], panels[j - lo], bi, &opts, &mut wl, &mut wu, &mut scratch);
+                        row_runs(&cb[j], bi, &cb[tg], &mut runs);
                         if tg <= root {
-                            scatter(&cb[j], bi, &cb[tg], panels[tg - lo], &wl, &wu);
+                            scatter(&cb[j], bi, &cb[tg], panels[tg - lo], &wl, &wu, &runs);
                         } else {
                             let pos = outside.binary_search(&tg).unwrap();
-                            out_tok[pos].with(ctx, |tp| scatter(&cb[j], bi, &cb[tg], tp, &wl, &wu));
+                            out_tok[pos].with(ctx, |tp| scatter(&cb[j], bi, &cb[tg], tp, &wl, &wu, &runs));
                         }
                     }
                 }
@@ -518,8 +556,10 @@ pub(crate) fn factorize<T: Scalar>(
             let mut dst = t.commute(&handles[tg]);
             let cb = cblks.clone();
             t.submit(move |ctx| {
-                let (wl, wu) = contribution(&cb[k], src.get(ctx), bi, &opts);
-                dst.with(ctx, |tp| scatter(&cb[k], bi, &cb[tg], tp, &wl, &wu));
+                let (mut wl, mut wu, mut scratch, mut runs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                contribution(&cb[k], src.get(ctx), bi, &opts, &mut wl, &mut wu, &mut scratch);
+                row_runs(&cb[k], bi, &cb[tg], &mut runs);
+                dst.with(ctx, |tp| scatter(&cb[k], bi, &cb[tg], tp, &wl, &wu, &runs));
                 Ok(())
             })?;
         }

@@ -203,7 +203,6 @@ fn metis_nd(n: usize, xadj: &[usize], adj: &[usize]) -> Result<Vec<usize>> {
     if status != m::rstatus_et_METIS_OK {
         return Err(Error::Runtime(format!("METIS_NodeND failed (status {status})")));
     }
-    // METIS: perm[new] = old is METIS's `perm`? METIS returns perm and iperm with
-    // A(perm, perm) being the reordered matrix: perm[new] = old.
+    // METIS's manual: row i of the reordered matrix is row perm[i] of A, so perm[new] = old.
     Ok(perm.into_iter().map(|v| v as usize).collect())
 }

@@ -110,6 +110,10 @@ pub struct SolverOptions {
     pub ordering: Ordering,
     /// Equilibrate rows and columns before factoring (default: on).
     pub scaling: bool,
+    /// Maximum-product matching (MC64-style) for unsymmetric matrices: a column
+    /// permutation that puts large entries on the diagonal, with the matching's scaling;
+    /// for symmetric indefinite matrices, the symmetric scaling derived from it (default: on).
+    pub matching: bool,
     /// Replace tiny pivots in LDL^T and LU (default: on); off makes a zero pivot an error.
     pub static_pivoting: bool,
     /// Pivots below `pivot_threshold * max |a_ij|` (of the scaled matrix) are replaced
@@ -131,6 +135,7 @@ impl Default for SolverOptions {
             factorization: Factorization::Auto,
             ordering: Ordering::Metis,
             scaling: true,
+            matching: true,
             static_pivoting: true,
             pivot_threshold: f64::EPSILON.sqrt(),
             refinement: Refinement::Auto,
@@ -146,6 +151,12 @@ impl Default for SolverOptions {
 pub struct Analysis {
     sym: Arc<Symbolic>,
     opts: SolverOptions,
+    /// Column permutation from the matching (`col_match[j]` = new position of column `j`).
+    col_match: Option<Arc<Vec<usize>>>,
+    /// The matching's scaling and the values it was computed for (reused when the same
+    /// values are factored).
+    mc64: Option<Arc<(Vec<f64>, Vec<f64>, Vec<u64>)>>,
+    symmetric: bool,
 }
 
 /// Checks that `a` is square, finite and structurally nonsingular.
@@ -171,11 +182,58 @@ pub fn analyze<T: Scalar>(a: &CscMatrix<T>, opts: &SolverOptions) -> Result<Anal
     if rank < n {
         return Err(Error::StructurallySingular { rank });
     }
-    let sym = symbolic::analyze(n, a.col_ptr(), a.row_idx(), &opts.ordering, &opts.symbolic)?;
+    let symmetric = a.is_symmetric(true) || (T::DTYPE.is_complex() && a.is_symmetric(false));
+    let want_lu = opts.factorization == Factorization::Lu
+        || (opts.factorization == Factorization::Auto && !symmetric);
+    let (col_match, mc64) = if opts.matching && want_lu {
+        let m = super::matching::mc64(a)?;
+        let bits = value_bits(a);
+        (Some(Arc::new(m.col_match)), Some(Arc::new((m.dr, m.dc, bits))))
+    } else {
+        (None, None)
+    };
+    let sym = match &col_match {
+        None => symbolic::analyze(n, a.col_ptr(), a.row_idx(), &opts.ordering, &opts.symbolic)?,
+        Some(cm) => {
+            let (cp, ri) = permute_columns_pattern(a, cm);
+            let mut s = symbolic::analyze(n, &cp, &ri, &opts.ordering, &opts.symbolic)?;
+            // Keep the user's pattern for the same-pattern check of later factorizations.
+            s.col_ptr = a.col_ptr().to_vec();
+            s.row_idx = a.row_idx().to_vec();
+            s
+        }
+    };
     Ok(Analysis {
         sym: Arc::new(sym),
         opts: opts.clone(),
+        col_match,
+        mc64,
+        symmetric,
     })
+}
+
+/// The bits of the values (to recognise the matrix the analysis saw).
+fn value_bits<T: Scalar>(a: &CscMatrix<T>) -> Vec<u64> {
+    a.values()
+        .iter()
+        .flat_map(|v| [v.re().to_bits(), v.im().to_bits()])
+        .collect()
+}
+
+/// Pattern of `A Q` where column `j` moves to `col_match[j]`.
+fn permute_columns_pattern<T: Scalar>(a: &CscMatrix<T>, col_match: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let n = a.ncols();
+    let mut src = vec![0usize; n];
+    for (j, &k) in col_match.iter().enumerate() {
+        src[k] = j;
+    }
+    let mut cp = vec![0usize; n + 1];
+    let mut ri = Vec::with_capacity(a.nnz());
+    for k in 0..n {
+        ri.extend_from_slice(a.col(src[k]).0);
+        cp[k + 1] = ri.len();
+    }
+    (cp, ri)
 }
 
 impl Analysis {
@@ -199,55 +257,57 @@ impl Analysis {
         }
         let hermitian = a.is_symmetric(true);
         let symmetric = hermitian || (T::DTYPE.is_complex() && a.is_symmetric(false));
-        let kinds: Vec<Kind> = match self.opts.factorization {
-            Factorization::Llt => {
-                if !hermitian {
-                    return Err(Error::invalid(
-                        0,
-                        "LL^T needs a symmetric (Hermitian) matrix; use ldlt or lu",
-                    ));
-                }
-                vec![Kind::Llt]
-            }
-            Factorization::Ldlt => {
-                if !symmetric {
-                    return Err(Error::invalid(0, "LDL^T needs a symmetric matrix; use lu"));
-                }
-                vec![Kind::Ldlt]
-            }
-            Factorization::Lu => vec![Kind::Lu],
-            Factorization::Auto => {
-                if hermitian {
-                    let pos_diag = (0..a.ncols()).all(|j| {
-                        let (rows, vals) = a.col(j);
-                        rows.binary_search(&j).is_ok_and(|p| vals[p].re() > 0.0)
-                    });
-                    if pos_diag {
-                        vec![Kind::Llt, Kind::Ldlt]
-                    } else {
-                        vec![Kind::Ldlt]
-                    }
-                } else if symmetric {
-                    vec![Kind::Ldlt]
-                } else {
-                    vec![Kind::Lu]
-                }
-            }
-        };
-        let (dr, dc) = if self.opts.scaling {
-            if symmetric {
-                let d = symmetric_scaling(a);
-                (d.clone(), d)
-            } else {
-                ruiz_scaling(a)
-            }
+        if self.col_match.is_some() && self.opts.factorization != Factorization::Lu && symmetric != self.symmetric {
+            return Err(Error::invalid(0, "the analysis was made for an unsymmetric matrix and permutes its columns; analyse this matrix again"));
+        }
+        let kinds: Vec<Kind> = if self.col_match.is_some() {
+            vec![Kind::Lu]
         } else {
-            (vec![1.0; a.nrows()], vec![1.0; a.ncols()])
+            match self.opts.factorization {
+                Factorization::Llt => {
+                    if !hermitian {
+                        return Err(Error::invalid(
+                            0,
+                            "LL^T needs a symmetric (Hermitian) matrix; use ldlt or lu",
+                        ));
+                    }
+                    vec![Kind::Llt]
+                }
+                Factorization::Ldlt => {
+                    if !symmetric {
+                        return Err(Error::invalid(0, "LDL^T needs a symmetric matrix; use lu"));
+                    }
+                    vec![Kind::Ldlt]
+                }
+                Factorization::Lu => vec![Kind::Lu],
+                Factorization::Auto => {
+                    if hermitian {
+                        let pos_diag = (0..a.ncols()).all(|j| {
+                            let (rows, vals) = a.col(j);
+                            rows.binary_search(&j).is_ok_and(|p| vals[p].re() > 0.0)
+                        });
+                        if pos_diag {
+                            vec![Kind::Llt, Kind::Ldlt]
+                        } else {
+                            vec![Kind::Ldlt]
+                        }
+                    } else if symmetric {
+                        vec![Kind::Ldlt]
+                    } else {
+                        vec![Kind::Lu]
+                    }
+                }
+            }
         };
-        let b = Arc::new(permute_scale(a, &self.sym, &dr, &dc));
-        let amax = b.values().iter().map(|v| v.modulus()).fold(0.0, f64::max);
+        let col_match: Vec<usize> = match &self.col_match {
+            Some(c) => c.to_vec(),
+            None => (0..a.ncols()).collect(),
+        };
         let mut last_err = None;
         for kind in kinds.iter().copied() {
+            let (dr, dc) = self.scaling(a, kind, symmetric)?;
+            let b = Arc::new(permute_scale(a, &self.sym, &col_match, &dr, &dc));
+            let amax = b.values().iter().map(|v| v.modulus()).fold(0.0, f64::max);
             let nopts = NumericOptions {
                 kind,
                 hermitian: hermitian && kind != Kind::Lu,
@@ -263,7 +323,11 @@ impl Analysis {
                         norm_a: a.norm_inf(),
                         dr,
                         dc,
+                        col_match,
                         num,
+                        col_match_arc: self.col_match.clone(),
+                        mc64: self.mc64.clone(),
+                        symmetric: self.symmetric,
                     })
                 }
                 Err(e @ Error::NotPositiveDefinite { .. }) if kinds.len() > 1 => last_err = Some(e),
@@ -271,6 +335,35 @@ impl Analysis {
             }
         }
         Err(last_err.unwrap_or_else(|| Error::Runtime("no factorization was tried".into())))
+    }
+
+    /// Row and column scalings for factoring `a` with `kind`.
+    fn scaling<T: Scalar>(&self, a: &CscMatrix<T>, kind: Kind, symmetric: bool) -> Result<(Vec<f64>, Vec<f64>)> {
+        let n = a.nrows();
+        if !self.opts.scaling {
+            return Ok((vec![1.0; n], vec![1.0; n]));
+        }
+        if let Some(mc) = &self.mc64 {
+            if mc.2 == value_bits(a) {
+                return Ok((mc.0.clone(), mc.1.clone()));
+            }
+            // New values on the analysed pattern: equilibrate instead (the matching's
+            // permutation stays, the pattern depends on it).
+            return Ok(ruiz_scaling(a));
+        }
+        if symmetric {
+            if kind == Kind::Ldlt && self.opts.matching {
+                // Symmetric scaling from the matching's duals (Duff and Pralet).
+                if let Ok(m) = super::matching::mc64(a) {
+                    let d: Vec<f64> = m.dr.iter().zip(&m.dc).map(|(r, c)| (r * c).sqrt()).collect();
+                    return Ok((d.clone(), d));
+                }
+            }
+            let d = symmetric_scaling(a);
+            Ok((d.clone(), d))
+        } else {
+            Ok(ruiz_scaling(a))
+        }
     }
 }
 
@@ -294,7 +387,11 @@ pub struct Factors<T> {
     norm_a: f64,
     dr: Vec<f64>,
     dc: Vec<f64>,
+    col_match: Vec<usize>,
     num: Numeric<T>,
+    col_match_arc: Option<Arc<Vec<usize>>>,
+    mc64: Option<Arc<(Vec<f64>, Vec<f64>, Vec<u64>)>>,
+    symmetric: bool,
 }
 
 impl<T: Scalar> Factors<T> {
@@ -334,6 +431,9 @@ impl<T: Scalar> Factors<T> {
         let an = Analysis {
             sym: self.sym.clone(),
             opts: self.opts.clone(),
+            col_match: self.col_match_arc.clone(),
+            mc64: self.mc64.clone(),
+            symmetric: self.symmetric,
         };
         *self = an.factorize(rt, a)?;
         Ok(())
@@ -352,7 +452,7 @@ impl<T: Scalar> Factors<T> {
         let mut x = vec![T::zero(); n * nrhs];
         for r in 0..nrhs {
             for j in 0..n {
-                x[j + r * n] = y[self.sym.iperm[j] + r * n] * T::from_f64(self.dc[j]);
+                x[j + r * n] = y[self.sym.iperm[self.col_match[j]] + r * n] * T::from_f64(self.dc[j]);
             }
         }
         x
@@ -426,19 +526,31 @@ pub fn scaled_residual<T: Scalar>(a: &CscMatrix<T>, x: &[T], b: &[T]) -> f64 {
     ninf(&r) / den
 }
 
-/// `P (Dr A Dc) P^T` in compressed columns, sorted.
-fn permute_scale<T: Scalar>(a: &CscMatrix<T>, sym: &Symbolic, dr: &[f64], dc: &[f64]) -> CscMatrix<T> {
+/// `P (Dr A Dc Q) P^T` in compressed columns, sorted (`Q` moves column `j` to
+/// `col_match[j]`).
+fn permute_scale<T: Scalar>(
+    a: &CscMatrix<T>,
+    sym: &Symbolic,
+    col_match: &[usize],
+    dr: &[f64],
+    dc: &[f64],
+) -> CscMatrix<T> {
     let n = a.nrows();
+    // Source column of each new column.
+    let mut src = vec![0usize; n];
+    for (j, &k) in col_match.iter().enumerate() {
+        src[sym.iperm[k]] = j;
+    }
     let mut col_ptr = vec![0usize; n + 1];
     for jn in 0..n {
-        let j = sym.perm[jn];
+        let j = src[jn];
         col_ptr[jn + 1] = col_ptr[jn] + (a.col_ptr()[j + 1] - a.col_ptr()[j]);
     }
     let mut row_idx = vec![0usize; a.nnz()];
     let mut values = vec![T::zero(); a.nnz()];
     let mut tmp: Vec<(usize, T)> = Vec::new();
     for jn in 0..n {
-        let j = sym.perm[jn];
+        let j = src[jn];
         let (rows, vals) = a.col(j);
         tmp.clear();
         tmp.extend(

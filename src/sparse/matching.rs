@@ -38,7 +38,9 @@ impl PartialOrd for Item {
 impl Ord for Item {
     fn cmp(&self, o: &Self) -> CmpOrd {
         // Min-heap on the distance.
-        o.0.partial_cmp(&self.0).unwrap_or(CmpOrd::Equal).then(o.1.cmp(&self.1))
+        o.0.partial_cmp(&self.0)
+            .unwrap_or(CmpOrd::Equal)
+            .then(o.1.cmp(&self.1))
     }
 }
 
@@ -55,7 +57,10 @@ pub fn mc64<T: Scalar>(a: &CscMatrix<T>) -> Result<Matching> {
     let mut cost = vec![f64::INFINITY; a.nnz()];
     for j in 0..n {
         let r = a.col_ptr()[j]..a.col_ptr()[j + 1];
-        let m = a.values()[r.clone()].iter().map(|v| v.modulus()).fold(0.0, f64::max);
+        let m = a.values()[r.clone()]
+            .iter()
+            .map(|v| v.modulus())
+            .fold(0.0, f64::max);
         cmax[j] = m;
         if m > 0.0 {
             let lm = m.ln();
@@ -73,7 +78,9 @@ pub fn mc64<T: Scalar>(a: &CscMatrix<T>) -> Result<Matching> {
     let mut v = vec![0.0f64; n];
     let mut u = vec![f64::INFINITY; n];
     for j in 0..n {
-        let m = (cp[j]..cp[j + 1]).map(|p| cost[p]).fold(f64::INFINITY, f64::min);
+        let m = (cp[j]..cp[j + 1])
+            .map(|p| cost[p])
+            .fold(f64::INFINITY, f64::min);
         v[j] = if m.is_finite() { m } else { 0.0 };
     }
     for j in 0..n {
@@ -96,7 +103,10 @@ pub fn mc64<T: Scalar>(a: &CscMatrix<T>) -> Result<Matching> {
     for j in 0..n {
         for p in cp[j]..cp[j + 1] {
             let i = ri[p];
-            if row_match[i] == NONE && cost[p].is_finite() && (cost[p] - u[i] - v[j]).abs() <= 1e-12 * (1.0 + cost[p].abs()) {
+            if row_match[i] == NONE
+                && cost[p].is_finite()
+                && (cost[p] - u[i] - v[j]).abs() <= 1e-12 * (1.0 + cost[p].abs())
+            {
                 row_match[i] = j;
                 col_match[j] = i;
                 break;
@@ -123,7 +133,13 @@ pub fn mc64<T: Scalar>(a: &CscMatrix<T>) -> Result<Matching> {
         touched.clear();
         finalized.clear();
         heap.clear();
-        let relax = |j: usize, base: f64, dist: &mut Vec<f64>, pred: &mut Vec<usize>, touched: &mut Vec<usize>, heap: &mut BinaryHeap<Item>, done: &Vec<bool>| {
+        let relax = |j: usize,
+                     base: f64,
+                     dist: &mut Vec<f64>,
+                     pred: &mut Vec<usize>,
+                     touched: &mut Vec<usize>,
+                     heap: &mut BinaryHeap<Item>,
+                     done: &Vec<bool>| {
             for p in cp[j]..cp[j + 1] {
                 if !cost[p].is_finite() {
                     continue;
@@ -143,7 +159,15 @@ pub fn mc64<T: Scalar>(a: &CscMatrix<T>) -> Result<Matching> {
                 }
             }
         };
-        relax(j0, 0.0, &mut dist, &mut pred, &mut touched, &mut heap, &done);
+        relax(
+            j0,
+            0.0,
+            &mut dist,
+            &mut pred,
+            &mut touched,
+            &mut heap,
+            &done,
+        );
         let mut free_row = NONE;
         let mut dfree = 0.0;
         while let Some(Item(d, i)) = heap.pop() {
@@ -193,7 +217,13 @@ pub fn mc64<T: Scalar>(a: &CscMatrix<T>) -> Result<Matching> {
     }
     let dr: Vec<f64> = u.iter().map(|&x| x.exp()).collect();
     let dc: Vec<f64> = (0..n)
-        .map(|j| if cmax[j] > 0.0 { v[j].exp() / cmax[j] } else { 1.0 })
+        .map(|j| {
+            if cmax[j] > 0.0 {
+                v[j].exp() / cmax[j]
+            } else {
+                1.0
+            }
+        })
         .collect();
     Ok(Matching { col_match, dr, dc })
 }
@@ -228,13 +258,25 @@ mod tests {
     fn optimal_on_random_small_matrices() {
         let mut s = 7u64;
         let mut rnd = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         for n in 1..=7 {
             for _ in 0..30 {
                 let dense: Vec<Vec<f64>> = (0..n)
-                    .map(|_| (0..n).map(|_| if rnd() < 0.4 { 0.0 } else { (rnd() - 0.5) * 10f64.powf(4.0 * rnd() - 2.0) }).collect())
+                    .map(|_| {
+                        (0..n)
+                            .map(|_| {
+                                if rnd() < 0.4 {
+                                    0.0
+                                } else {
+                                    (rnd() - 0.5) * 10f64.powf(4.0 * rnd() - 2.0)
+                                }
+                            })
+                            .collect()
+                    })
                     .collect();
                 let mut t = Vec::new();
                 for (i, row) in dense.iter().enumerate() {

@@ -90,7 +90,14 @@ impl<T> Numeric<T> {
     }
 }
 
-fn view<T: Scalar>(p: &[T], ld: usize, r0: usize, nr: usize, c0: usize, nc: usize) -> MatRef<'_, T> {
+fn view<T: Scalar>(
+    p: &[T],
+    ld: usize,
+    r0: usize,
+    nr: usize,
+    c0: usize,
+    nc: usize,
+) -> MatRef<'_, T> {
     if nr == 0 || nc == 0 {
         return MatRef::from_column_major_slice(&[], nr, nc);
     }
@@ -113,7 +120,12 @@ fn view_mut<T: Scalar>(
 
 /// Allocates and fills the panel of cblk `c` from the permuted matrix `b` (and its
 /// transpose `bt` for LU).
-fn assemble<T: Scalar>(c: &Cblk, kind: Kind, b: &CscMatrix<T>, bt: Option<&CscMatrix<T>>) -> Result<Panel<T>> {
+fn assemble<T: Scalar>(
+    c: &Cblk,
+    kind: Kind,
+    b: &CscMatrix<T>,
+    bt: Option<&CscMatrix<T>>,
+) -> Result<Panel<T>> {
     let w = c.width();
     let ld = c.panel_rows();
     let mut l = vec![T::zero(); ld * w];
@@ -129,7 +141,9 @@ fn assemble<T: Scalar>(c: &Cblk, kind: Kind, b: &CscMatrix<T>, bt: Option<&CscMa
         let start = rows.partition_point(|&r| r < c.first);
         for (&r, &v) in rows[start..].iter().zip(&vals[start..]) {
             let lr = local(r).ok_or_else(|| {
-                Error::Runtime(format!("internal: entry ({r}, {j}) outside the symbolic structure"))
+                Error::Runtime(format!(
+                    "internal: entry ({r}, {j}) outside the symbolic structure"
+                ))
             })?;
             l[lr + (j - c.first) * ld] = v;
         }
@@ -144,7 +158,9 @@ fn assemble<T: Scalar>(c: &Cblk, kind: Kind, b: &CscMatrix<T>, bt: Option<&CscMa
             let start = cols.partition_point(|&r| r < c.end);
             for (&r, &v) in cols[start..].iter().zip(&vals[start..]) {
                 let lr = local(r).ok_or_else(|| {
-                    Error::Runtime(format!("internal: entry ({j}, {r}) outside the symbolic structure"))
+                    Error::Runtime(format!(
+                        "internal: entry ({j}, {r}) outside the symbolic structure"
+                    ))
                 })?;
                 u[lr + (j - c.first) * ld] = v;
             }
@@ -173,7 +189,13 @@ fn static_pivot<T: Scalar>(d: T, opts: &NumericOptions, index: usize) -> Result<
 
 /// LDL^T (or LDL^H) of a dense block, lower triangle, with static pivoting; `D` on the
 /// diagonal. Returns the number of replaced pivots.
-fn ldlt_block<T: Scalar>(a: &mut [T], ld: usize, w: usize, opts: &NumericOptions, first: usize) -> Result<usize> {
+fn ldlt_block<T: Scalar>(
+    a: &mut [T],
+    ld: usize,
+    w: usize,
+    opts: &NumericOptions,
+    first: usize,
+) -> Result<usize> {
     let herm = opts.hermitian;
     let mut count = 0;
     let mut col = vec![T::zero(); w];
@@ -208,7 +230,13 @@ fn ldlt_block<T: Scalar>(a: &mut [T], ld: usize, w: usize, opts: &NumericOptions
 }
 
 /// LU without pivoting of a dense square block with static pivoting.
-fn lu_block<T: Scalar>(a: &mut [T], ld: usize, w: usize, opts: &NumericOptions, first: usize) -> Result<usize> {
+fn lu_block<T: Scalar>(
+    a: &mut [T],
+    ld: usize,
+    w: usize,
+    opts: &NumericOptions,
+    first: usize,
+) -> Result<usize> {
     let mut count = 0;
     for j in 0..w {
         let (d, changed) = static_pivot(a[j + j * ld], opts, first + j)?;
@@ -242,20 +270,43 @@ fn factor_panel<T: Scalar>(c: &Cblk, p: &mut Panel<T>, opts: &NumericOptions) ->
     let mut count = 0;
     match opts.kind {
         Kind::Llt => {
-            potrf(Uplo::Lower, view_mut(&mut p.l, ld, 0, w, 0, w))
-                .map_err(|j| Error::NotPositiveDefinite { order: c.first + j + 1 })?;
+            potrf(Uplo::Lower, view_mut(&mut p.l, ld, 0, w, 0, w)).map_err(|j| {
+                Error::NotPositiveDefinite {
+                    order: c.first + j + 1,
+                }
+            })?;
             if nr > 0 {
                 let (diag, off) = split_diag(&mut p.l, ld, w, nr);
-                trsm(Side::Right, Uplo::Lower, Op::ConjTrans, Diag::NonUnit, T::one(), diag, off);
+                trsm(
+                    Side::Right,
+                    Uplo::Lower,
+                    Op::ConjTrans,
+                    Diag::NonUnit,
+                    T::one(),
+                    diag,
+                    off,
+                );
             }
         }
         Kind::Ldlt => {
             count = ldlt_block(&mut p.l, ld, w, opts, c.first)?;
             if nr > 0 {
-                let trans = if opts.hermitian { Op::ConjTrans } else { Op::Trans };
+                let trans = if opts.hermitian {
+                    Op::ConjTrans
+                } else {
+                    Op::Trans
+                };
                 let dinv: Vec<T> = (0..w).map(|j| p.l[j + j * ld].recip()).collect();
                 let (diag, mut off) = split_diag(&mut p.l, ld, w, nr);
-                trsm(Side::Right, Uplo::Lower, trans, Diag::Unit, T::one(), diag, off.rb_mut());
+                trsm(
+                    Side::Right,
+                    Uplo::Lower,
+                    trans,
+                    Diag::Unit,
+                    T::one(),
+                    diag,
+                    off.rb_mut(),
+                );
                 for (j, &di) in dinv.iter().enumerate() {
                     for i in 0..nr {
                         *off.rb_mut().get_mut(i, j) *= di;
@@ -269,11 +320,27 @@ fn factor_panel<T: Scalar>(c: &Cblk, p: &mut Panel<T>, opts: &NumericOptions) ->
                 // L21 = A21 U11^-1 ; U^T21 = A^T21 L11^-T.
                 {
                     let (d, off) = split_diag(&mut p.l, ld, w, nr);
-                    trsm(Side::Right, Uplo::Upper, Op::NoTrans, Diag::NonUnit, T::one(), d, off);
+                    trsm(
+                        Side::Right,
+                        Uplo::Upper,
+                        Op::NoTrans,
+                        Diag::NonUnit,
+                        T::one(),
+                        d,
+                        off,
+                    );
                 }
                 let d = view(&p.l, ld, 0, w, 0, w);
                 let off = view_mut(&mut p.u, ld, w, nr, 0, w);
-                trsm(Side::Right, Uplo::Lower, Op::Trans, Diag::Unit, T::one(), d, off);
+                trsm(
+                    Side::Right,
+                    Uplo::Lower,
+                    Op::Trans,
+                    Diag::Unit,
+                    T::one(),
+                    d,
+                    off,
+                );
             }
         }
     }
@@ -281,7 +348,12 @@ fn factor_panel<T: Scalar>(c: &Cblk, p: &mut Panel<T>, opts: &NumericOptions) ->
 }
 
 /// The diagonal block (read) and the off-diagonal rows (mutable) of a panel.
-fn split_diag<T: Scalar>(p: &mut [T], ld: usize, w: usize, nr: usize) -> (MatRef<'_, T>, MatMut<'_, T>) {
+fn split_diag<T: Scalar>(
+    p: &mut [T],
+    ld: usize,
+    w: usize,
+    nr: usize,
+) -> (MatRef<'_, T>, MatMut<'_, T>) {
     let m = MatMut::from_column_major_slice_with_stride_mut(p, ld, w, ld);
     let (top, bottom) = m.split_at_row_mut(w);
     let _ = nr;
@@ -329,7 +401,11 @@ fn contribution<T: Scalar>(
             }
             let ldm = MatRef::from_column_major_slice(scratch, m, w);
             let lc = view(&sp.l, ld, r0, nc, 0, w);
-            let op = if opts.hermitian { Op::ConjTrans } else { Op::Trans };
+            let op = if opts.hermitian {
+                Op::ConjTrans
+            } else {
+                Op::Trans
+            };
             gemm(Op::NoTrans, op, T::one(), ldm, lc, T::zero(), out);
         }
         Kind::Lu => {
@@ -404,7 +480,10 @@ fn scatter<T: Scalar>(
                     continue;
                 }
                 let dd = d0 + (lo - s0);
-                for (d, &v) in dst[dd..dd + (hi - lo)].iter_mut().zip(&sc[lo - nc..hi - nc]) {
+                for (d, &v) in dst[dd..dd + (hi - lo)]
+                    .iter_mut()
+                    .zip(&sc[lo - nc..hi - nc])
+                {
                     *d -= v;
                 }
             }
@@ -465,7 +544,10 @@ pub(crate) fn factorize<T: Scalar>(
         .iter()
         .map(|c| {
             Handle::new(
-                Panel { l: Vec::new(), u: Vec::new() },
+                Panel {
+                    l: Vec::new(),
+                    u: Vec::new(),
+                },
                 c.width() * c.panel_rows() * std::mem::size_of::<T>(),
             )
         })
@@ -495,7 +577,8 @@ pub(crate) fn factorize<T: Scalar>(
                 .task("sp_subtree")
                 .priority(prio(root) + (sub[root] / 1e3) as i64)
                 .flops(sub[root]);
-            let mut own: Vec<WriteToken<Panel<T>>> = (lo..=root).map(|j| t.read_write(&handles[j])).collect();
+            let mut own: Vec<WriteToken<Panel<T>>> =
+                (lo..=root).map(|j| t.read_write(&handles[j])).collect();
             let mut outside: Vec<usize> = Vec::new();
             for j in lo..=root {
                 for bl in &cblks[j].blocks {
@@ -506,11 +589,14 @@ pub(crate) fn factorize<T: Scalar>(
             }
             outside.sort_unstable();
             outside.dedup();
-            let mut out_tok: Vec<CommuteToken<Panel<T>>> = outside.iter().map(|&j| t.commute(&handles[j])).collect();
+            let mut out_tok: Vec<CommuteToken<Panel<T>>> =
+                outside.iter().map(|&j| t.commute(&handles[j])).collect();
             let (cb, b, bt, pert) = (cblks.clone(), b.clone(), bt.clone(), perturbed.clone());
             t.submit(move |ctx| {
-                let (mut wl, mut wu, mut scratch, mut runs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-                let mut panels: Vec<&mut Panel<T>> = own.iter_mut().map(|tk| tk.get_mut(ctx)).collect();
+                let (mut wl, mut wu, mut scratch, mut runs) =
+                    (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                let mut panels: Vec<&mut Panel<T>> =
+                    own.iter_mut().map(|tk| tk.get_mut(ctx)).collect();
                 for j in lo..=root {
                     *panels[j - lo] = assemble(&cb[j], opts.kind, &b, bt.as_deref())?;
                 }
@@ -521,13 +607,22 @@ pub(crate) fn factorize<T: Scalar>(
                     }
                     for bi in 0..cb[j].blocks.len() {
                         let tg = cb[j].blocks[bi].target;
-                        contribution(&cb[j], panels[j - lo], bi, &opts, &mut wl, &mut wu, &mut scratch);
+                        contribution(
+                            &cb[j],
+                            panels[j - lo],
+                            bi,
+                            &opts,
+                            &mut wl,
+                            &mut wu,
+                            &mut scratch,
+                        );
                         row_runs(&cb[j], bi, &cb[tg], &mut runs);
                         if tg <= root {
                             scatter(&cb[j], bi, &cb[tg], panels[tg - lo], &wl, &wu, &runs);
                         } else {
                             let pos = outside.binary_search(&tg).unwrap();
-                            out_tok[pos].with(ctx, |tp| scatter(&cb[j], bi, &cb[tg], tp, &wl, &wu, &runs));
+                            out_tok[pos]
+                                .with(ctx, |tp| scatter(&cb[j], bi, &cb[tg], tp, &wl, &wu, &runs));
                         }
                     }
                 }
@@ -556,8 +651,17 @@ pub(crate) fn factorize<T: Scalar>(
             let mut dst = t.commute(&handles[tg]);
             let cb = cblks.clone();
             t.submit(move |ctx| {
-                let (mut wl, mut wu, mut scratch, mut runs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-                contribution(&cb[k], src.get(ctx), bi, &opts, &mut wl, &mut wu, &mut scratch);
+                let (mut wl, mut wu, mut scratch, mut runs) =
+                    (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                contribution(
+                    &cb[k],
+                    src.get(ctx),
+                    bi,
+                    &opts,
+                    &mut wl,
+                    &mut wu,
+                    &mut scratch,
+                );
                 row_runs(&cb[k], bi, &cb[tg], &mut runs);
                 dst.with(ctx, |tp| scatter(&cb[k], bi, &cb[tg], tp, &wl, &wu, &runs));
                 Ok(())
@@ -595,14 +699,34 @@ impl<T: Scalar> Numeric<T> {
         // Forward: L y = b.
         for (c, p) in sym.cblks.iter().zip(&self.panels) {
             let (w, ld, nr) = (c.width(), c.panel_rows(), c.rows.len());
-            let diag = if kind == Kind::Llt { Diag::NonUnit } else { Diag::Unit };
+            let diag = if kind == Kind::Llt {
+                Diag::NonUnit
+            } else {
+                Diag::Unit
+            };
             let xk = view_mut(x, n, c.first, w, 0, nrhs);
-            trsm(Side::Left, Uplo::Lower, Op::NoTrans, diag, T::one(), view(&p.l, ld, 0, w, 0, w), xk);
+            trsm(
+                Side::Left,
+                Uplo::Lower,
+                Op::NoTrans,
+                diag,
+                T::one(),
+                view(&p.l, ld, 0, w, 0, w),
+                xk,
+            );
             if nr > 0 {
                 tmp.clear();
                 tmp.resize(nr * nrhs, T::zero());
                 let out = MatMut::from_column_major_slice_mut(&mut tmp, nr, nrhs);
-                gemm(Op::NoTrans, Op::NoTrans, T::one(), view(&p.l, ld, w, nr, 0, w), view(x, n, c.first, w, 0, nrhs), T::zero(), out);
+                gemm(
+                    Op::NoTrans,
+                    Op::NoTrans,
+                    T::one(),
+                    view(&p.l, ld, w, nr, 0, w),
+                    view(x, n, c.first, w, 0, nrhs),
+                    T::zero(),
+                    out,
+                );
                 for r in 0..nrhs {
                     for (i, &row) in c.rows.iter().enumerate() {
                         x[row + r * n] -= tmp[i + r * nr];
@@ -635,16 +759,56 @@ impl<T: Scalar> Numeric<T> {
                 let g = MatRef::from_column_major_slice(&tmp, nr, nrhs);
                 let xk = view_mut(x, n, c.first, w, 0, nrhs);
                 match kind {
-                    Kind::Lu => gemm(Op::Trans, Op::NoTrans, -T::one(), view(&p.u, ld, w, nr, 0, w), g, T::one(), xk),
-                    _ => gemm(conj_op, Op::NoTrans, -T::one(), view(&p.l, ld, w, nr, 0, w), g, T::one(), xk),
+                    Kind::Lu => gemm(
+                        Op::Trans,
+                        Op::NoTrans,
+                        -T::one(),
+                        view(&p.u, ld, w, nr, 0, w),
+                        g,
+                        T::one(),
+                        xk,
+                    ),
+                    _ => gemm(
+                        conj_op,
+                        Op::NoTrans,
+                        -T::one(),
+                        view(&p.l, ld, w, nr, 0, w),
+                        g,
+                        T::one(),
+                        xk,
+                    ),
                 }
             }
             let xk = view_mut(x, n, c.first, w, 0, nrhs);
             let d = view(&p.l, ld, 0, w, 0, w);
             match kind {
-                Kind::Llt => trsm(Side::Left, Uplo::Lower, Op::ConjTrans, Diag::NonUnit, T::one(), d, xk),
-                Kind::Ldlt => trsm(Side::Left, Uplo::Lower, conj_op, Diag::Unit, T::one(), d, xk),
-                Kind::Lu => trsm(Side::Left, Uplo::Upper, Op::NoTrans, Diag::NonUnit, T::one(), d, xk),
+                Kind::Llt => trsm(
+                    Side::Left,
+                    Uplo::Lower,
+                    Op::ConjTrans,
+                    Diag::NonUnit,
+                    T::one(),
+                    d,
+                    xk,
+                ),
+                Kind::Ldlt => trsm(
+                    Side::Left,
+                    Uplo::Lower,
+                    conj_op,
+                    Diag::Unit,
+                    T::one(),
+                    d,
+                    xk,
+                ),
+                Kind::Lu => trsm(
+                    Side::Left,
+                    Uplo::Upper,
+                    Op::NoTrans,
+                    Diag::NonUnit,
+                    T::one(),
+                    d,
+                    xk,
+                ),
             }
         }
     }

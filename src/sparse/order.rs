@@ -129,7 +129,10 @@ pub fn check_permutation(p: &[usize], n: usize) -> Result<()> {
     if p.len() != n {
         return Err(Error::invalid(
             0,
-            format!("the permutation has {} entries for a matrix of order {n}", p.len()),
+            format!(
+                "the permutation has {} entries for a matrix of order {n}",
+                p.len()
+            ),
         ));
     }
     let mut seen = vec![false; n];
@@ -176,7 +179,10 @@ fn metis_nd(n: usize, xadj: &[usize], adj: &[usize]) -> Result<Vec<usize>> {
         return Ok((0..n).collect());
     }
     if adj.len() > i32::MAX as usize {
-        return Err(Error::invalid(0, "graph too large for 32-bit METIS indices"));
+        return Err(Error::invalid(
+            0,
+            "graph too large for 32-bit METIS indices",
+        ));
     }
     let mut nv = n as m::idx_t;
     let mut xadj: Vec<m::idx_t> = xadj.iter().map(|&v| v as m::idx_t).collect();
@@ -201,7 +207,9 @@ fn metis_nd(n: usize, xadj: &[usize], adj: &[usize]) -> Result<Vec<usize>> {
         )
     };
     if status != m::rstatus_et_METIS_OK {
-        return Err(Error::Runtime(format!("METIS_NodeND failed (status {status})")));
+        return Err(Error::Runtime(format!(
+            "METIS_NodeND failed (status {status})"
+        )));
     }
     // METIS's manual: row i of the reordered matrix is row perm[i] of A, so perm[new] = old.
     Ok(perm.into_iter().map(|v| v as usize).collect())

@@ -21,7 +21,10 @@ fn dot<T: Scalar>(x: &[T], y: &[T]) -> T {
 }
 
 fn norm2<T: Scalar>(x: &[T]) -> f64 {
-    x.iter().map(|z| z.modulus() * z.modulus()).sum::<f64>().sqrt()
+    x.iter()
+        .map(|z| z.modulus() * z.modulus())
+        .sum::<f64>()
+        .sqrt()
 }
 
 struct Ctx<'a, T: Scalar> {
@@ -50,7 +53,12 @@ impl<T: Scalar> Ctx<'_, T> {
 }
 
 /// Refines `x` for `A x = b`; returns (iterations, final scaled residual).
-pub(crate) fn refine<T: Scalar>(f: &Factors<T>, method: Refinement, b: &[T], x: &mut [T]) -> (usize, f64) {
+pub(crate) fn refine<T: Scalar>(
+    f: &Factors<T>,
+    method: Refinement,
+    b: &[T],
+    x: &mut [T],
+) -> (usize, f64) {
     let ctx = Ctx { f, b, nb: ninf(b) };
     let tol = f.options().tolerance;
     let maxit = f.options().max_iterations;
@@ -168,7 +176,11 @@ fn gmres<T: Scalar>(ctx: &Ctx<'_, T>, x: &mut [T], tol: f64, maxit: usize) -> (u
             for j in i + 1..k {
                 s -= h[i][j] * y[j];
             }
-            y[i] = if h[i][i] == T::zero() { T::zero() } else { s / h[i][i] };
+            y[i] = if h[i][i] == T::zero() {
+                T::zero()
+            } else {
+                s / h[i][i]
+            };
         }
         let mut xn = x.to_vec();
         for (j, yj) in y.iter().enumerate() {
@@ -264,7 +276,11 @@ fn bicgstab<T: Scalar>(ctx: &Ctx<'_, T>, x: &mut [T], tol: f64, maxit: usize) ->
         let sh = ctx.precond(&s);
         let t = ctx.apply(&sh);
         let tt = dot(&t, &t);
-        omega = if tt == T::zero() { T::zero() } else { dot(&t, &s) / tt };
+        omega = if tt == T::zero() {
+            T::zero()
+        } else {
+            dot(&t, &s) / tt
+        };
         for i in 0..n {
             x[i] += alpha * ph[i] + omega * sh[i];
             r[i] = s[i] - omega * t[i];

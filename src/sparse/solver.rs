@@ -47,7 +47,9 @@ impl core::str::FromStr for Factorization {
             "llt" | "cholesky" => Ok(Factorization::Llt),
             "ldlt" => Ok(Factorization::Ldlt),
             "lu" => Ok(Factorization::Lu),
-            _ => Err(format!("unknown factorization '{s}' (expected llt, ldlt, lu or auto)")),
+            _ => Err(format!(
+                "unknown factorization '{s}' (expected llt, ldlt, lu or auto)"
+            )),
         }
     }
 }
@@ -146,6 +148,9 @@ impl Default for SolverOptions {
     }
 }
 
+/// The matching's row and column scalings and the bits of the values they were computed for.
+type Mc64Scaling = (Vec<f64>, Vec<f64>, Vec<u64>);
+
 /// The analysis of a pattern: reusable for every matrix with that pattern.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -155,7 +160,7 @@ pub struct Analysis {
     col_match: Option<Arc<Vec<usize>>>,
     /// The matching's scaling and the values it was computed for (reused when the same
     /// values are factored).
-    mc64: Option<Arc<(Vec<f64>, Vec<f64>, Vec<u64>)>>,
+    mc64: Option<Arc<Mc64Scaling>>,
     symmetric: bool,
 }
 
@@ -164,7 +169,11 @@ fn check_matrix<T: Scalar>(a: &CscMatrix<T>) -> Result<()> {
     if a.nrows() != a.ncols() {
         return Err(Error::invalid(
             1,
-            format!("the matrix must be square, it is {} x {}", a.nrows(), a.ncols()),
+            format!(
+                "the matrix must be square, it is {} x {}",
+                a.nrows(),
+                a.ncols()
+            ),
         ));
     }
     if let Some((row, col)) = a.find_non_finite() {
@@ -188,7 +197,10 @@ pub fn analyze<T: Scalar>(a: &CscMatrix<T>, opts: &SolverOptions) -> Result<Anal
     let (col_match, mc64) = if opts.matching && want_lu {
         let m = super::matching::mc64(a)?;
         let bits = value_bits(a);
-        (Some(Arc::new(m.col_match)), Some(Arc::new((m.dr, m.dc, bits))))
+        (
+            Some(Arc::new(m.col_match)),
+            Some(Arc::new((m.dr, m.dc, bits))),
+        )
     } else {
         (None, None)
     };
@@ -221,7 +233,10 @@ fn value_bits<T: Scalar>(a: &CscMatrix<T>) -> Vec<u64> {
 }
 
 /// Pattern of `A Q` where column `j` moves to `col_match[j]`.
-fn permute_columns_pattern<T: Scalar>(a: &CscMatrix<T>, col_match: &[usize]) -> (Vec<usize>, Vec<usize>) {
+fn permute_columns_pattern<T: Scalar>(
+    a: &CscMatrix<T>,
+    col_match: &[usize],
+) -> (Vec<usize>, Vec<usize>) {
     let n = a.ncols();
     let mut src = vec![0usize; n];
     for (j, &k) in col_match.iter().enumerate() {
@@ -249,7 +264,10 @@ impl Analysis {
     /// Factors `a`, which must have the pattern that was analysed.
     pub fn factorize<T: Scalar>(&self, rt: &Runtime, a: &CscMatrix<T>) -> Result<Factors<T>> {
         check_matrix(a)?;
-        if a.nrows() != self.sym.n || a.col_ptr() != self.sym.col_ptr.as_slice() || a.row_idx() != self.sym.row_idx.as_slice() {
+        if a.nrows() != self.sym.n
+            || a.col_ptr() != self.sym.col_ptr.as_slice()
+            || a.row_idx() != self.sym.row_idx.as_slice()
+        {
             return Err(Error::invalid(
                 0,
                 "the matrix does not have the pattern that was analysed; analyse it again",
@@ -257,7 +275,10 @@ impl Analysis {
         }
         let hermitian = a.is_symmetric(true);
         let symmetric = hermitian || (T::DTYPE.is_complex() && a.is_symmetric(false));
-        if self.col_match.is_some() && self.opts.factorization != Factorization::Lu && symmetric != self.symmetric {
+        if self.col_match.is_some()
+            && self.opts.factorization != Factorization::Lu
+            && symmetric != self.symmetric
+        {
             return Err(Error::invalid(0, "the analysis was made for an unsymmetric matrix and permutes its columns; analyse this matrix again"));
         }
         let kinds: Vec<Kind> = if self.col_match.is_some() {
@@ -338,7 +359,12 @@ impl Analysis {
     }
 
     /// Row and column scalings for factoring `a` with `kind`.
-    fn scaling<T: Scalar>(&self, a: &CscMatrix<T>, kind: Kind, symmetric: bool) -> Result<(Vec<f64>, Vec<f64>)> {
+    fn scaling<T: Scalar>(
+        &self,
+        a: &CscMatrix<T>,
+        kind: Kind,
+        symmetric: bool,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
         let n = a.nrows();
         if !self.opts.scaling {
             return Ok((vec![1.0; n], vec![1.0; n]));
@@ -355,7 +381,11 @@ impl Analysis {
             if kind == Kind::Ldlt && self.opts.matching {
                 // Symmetric scaling from the matching's duals (Duff and Pralet).
                 if let Ok(m) = super::matching::mc64(a) {
-                    let d: Vec<f64> = m.dr.iter().zip(&m.dc).map(|(r, c)| (r * c).sqrt()).collect();
+                    let d: Vec<f64> =
+                        m.dr.iter()
+                            .zip(&m.dc)
+                            .map(|(r, c)| (r * c).sqrt())
+                            .collect();
                     return Ok((d.clone(), d));
                 }
             }
@@ -390,7 +420,7 @@ pub struct Factors<T> {
     col_match: Vec<usize>,
     num: Numeric<T>,
     col_match_arc: Option<Arc<Vec<usize>>>,
-    mc64: Option<Arc<(Vec<f64>, Vec<f64>, Vec<u64>)>>,
+    mc64: Option<Arc<Mc64Scaling>>,
     symmetric: bool,
 }
 
@@ -452,7 +482,8 @@ impl<T: Scalar> Factors<T> {
         let mut x = vec![T::zero(); n * nrhs];
         for r in 0..nrhs {
             for j in 0..n {
-                x[j + r * n] = y[self.sym.iperm[self.col_match[j]] + r * n] * T::from_f64(self.dc[j]);
+                x[j + r * n] =
+                    y[self.sym.iperm[self.col_match[j]] + r * n] * T::from_f64(self.dc[j]);
             }
         }
         x
@@ -472,7 +503,11 @@ impl<T: Scalar> Factors<T> {
             ));
         }
         if let Some(k) = b.iter().position(|v| !v.finite()) {
-            return Err(Error::NotFinite { arg: "B", row: k % n.max(1), col: k / n.max(1) });
+            return Err(Error::NotFinite {
+                arg: "B",
+                row: k % n.max(1),
+                col: k / n.max(1),
+            });
         }
         let mut x = self.solve_factors(b, nrhs);
         let method = match self.opts.refinement {
@@ -747,11 +782,16 @@ mod tests {
             let fac = an.factorize(&rt, a).unwrap();
             assert_eq!(fac.kind(), expect);
             let n = a.nrows();
-            let b: Vec<T> = (0..2 * n).map(|i| T::from_parts((i % 7) as f64 - 3.0, (i % 3) as f64)).collect();
+            let b: Vec<T> = (0..2 * n)
+                .map(|i| T::from_parts((i % 7) as f64 - 3.0, (i % 3) as f64))
+                .collect();
             // Without refinement the factors alone must already be accurate here.
             let x0 = fac.solve_factors(&b[..n], 1);
             let r0 = scaled_residual(a, &x0, &b[..n]);
-            assert!(r0 < 1e-13, "{ord:?} {f:?}: residual without refinement {r0:e}");
+            assert!(
+                r0 < 1e-13,
+                "{ord:?} {f:?}: residual without refinement {r0:e}"
+            );
             let (x, rep) = fac.solve(&b, 2).unwrap();
             for r in 0..2 {
                 let res = scaled_residual(a, &x[r * n..(r + 1) * n], &b[r * n..(r + 1) * n]);
@@ -784,9 +824,17 @@ mod tests {
 
     #[test]
     fn structural_rank_finds_singular_patterns() {
-        let a = CscMatrix::<f64>::from_triplets(3, 3, &[(0, 0, 1.0), (1, 0, 1.0), (0, 2, 1.0), (1, 2, 1.0)]).unwrap();
+        let a = CscMatrix::<f64>::from_triplets(
+            3,
+            3,
+            &[(0, 0, 1.0), (1, 0, 1.0), (0, 2, 1.0), (1, 2, 1.0)],
+        )
+        .unwrap();
         assert_eq!(structural_rank(3, a.col_ptr(), a.row_idx()), 2);
-        assert!(matches!(analyze(&a, &SolverOptions::default()), Err(Error::StructurallySingular { rank: 2 })));
+        assert!(matches!(
+            analyze(&a, &SolverOptions::default()),
+            Err(Error::StructurallySingular { rank: 2 })
+        ));
         let p = grid::<f64>(9, 0.0, 0.3, 0.0);
         assert_eq!(structural_rank(81, p.col_ptr(), p.row_idx()), 81);
     }

@@ -90,6 +90,7 @@ pub struct Symbolic {
     /// Its inverse: `iperm[old] = new`.
     pub(crate) iperm: Vec<usize>,
     pub(crate) cblks: Vec<Cblk>,
+    /// The cblk of each column.
     pub(crate) col_to_cblk: Vec<usize>,
     pub(crate) ordering: &'static str,
     /// Pattern of the analysed matrix (to check that a new matrix has the same).
@@ -109,6 +110,10 @@ impl Symbolic {
     /// The fill-reducing permutation, `perm[new] = old`.
     pub fn perm(&self) -> &[usize] {
         &self.perm
+    }
+    /// The cblk holding (permuted) column `j`.
+    pub fn cblk_of(&self, j: usize) -> usize {
+        self.col_to_cblk[j]
     }
     /// The column blocks.
     pub fn cblks(&self) -> &[Cblk] {
@@ -134,7 +139,12 @@ impl Symbolic {
     /// Entries stored for an LU factorization (`L` panels plus the off-diagonal part of the
     /// `U` panels).
     pub fn factor_entries_lu(&self) -> usize {
-        self.factor_entries_l() + self.cblks.iter().map(|c| c.width() * c.rows.len()).sum::<usize>()
+        self.factor_entries_l()
+            + self
+                .cblks
+                .iter()
+                .map(|c| c.width() * c.rows.len())
+                .sum::<usize>()
     }
     /// Flops of a Cholesky factorization in real arithmetic (multiply and add counted
     /// separately); LDL^T costs the same, LU twice as much, complex four times.
@@ -372,7 +382,10 @@ pub fn analyze(
     }
     for k in 0..cblks.len() {
         let c = &cblks[k];
-        let parent = if c.end < n && c.rows.first() == Some(&c.end) && col_snode[c.end] == col_snode[c.first] {
+        let parent = if c.end < n
+            && c.rows.first() == Some(&c.end)
+            && col_snode[c.end] == col_snode[c.first]
+        {
             Some(k + 1)
         } else {
             let s = col_snode[c.first];
@@ -566,7 +579,13 @@ mod tests {
     /// Column counts by brute force: symbolic elimination with sets.
     fn brute_counts(n: usize, xadj: &[usize], adj: &[usize]) -> Vec<usize> {
         let mut cols: Vec<std::collections::BTreeSet<usize>> = (0..n)
-            .map(|j| adj[xadj[j]..xadj[j + 1]].iter().copied().filter(|&i| i > j).collect())
+            .map(|j| {
+                adj[xadj[j]..xadj[j + 1]]
+                    .iter()
+                    .copied()
+                    .filter(|&i| i > j)
+                    .collect()
+            })
             .collect();
         let mut counts = vec![0; n];
         for j in 0..n {
@@ -587,7 +606,9 @@ mod tests {
         for j in 0..n {
             trip.push((j, j));
             for _ in 0..3 {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let i = (s >> 33) as usize % n;
                 trip.push((i, j));
             }
@@ -620,7 +641,10 @@ mod tests {
                     assert!(parent[j] > j && pos[parent[j]] > pos[j]);
                 }
             }
-            assert_eq!(col_counts(n, &xadj, &adj, &parent, &post), brute_counts(n, &xadj, &adj));
+            assert_eq!(
+                col_counts(n, &xadj, &adj, &parent, &post),
+                brute_counts(n, &xadj, &adj)
+            );
         }
     }
 

@@ -295,7 +295,7 @@ fn run_t<T: Scalar>(a: &Args) -> Result<bool> {
 
 /// Runs `f`, printing the share of finished tasks on stderr every 2 seconds while it lasts
 /// (long runs only).
-fn with_progress<R>(rt: &Runtime, what: &str, f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_progress<R>(rt: &Runtime, what: &str, f: impl FnOnce() -> R) -> R {
     use std::sync::atomic::{AtomicBool, Ordering};
     let done = AtomicBool::new(false);
     let (s0, c0) = rt.task_counts();

@@ -7,6 +7,7 @@
 //! ```
 
 mod bench;
+mod solve;
 mod syslapack;
 
 use std::process::ExitCode;
@@ -16,6 +17,9 @@ tessera — task-based tiled dense linear algebra
 
 USAGE:
   tessera bench OP [options]     time one operation and check its scaled residual
+  tessera solve MATRIX [options] sparse direct solve of a Matrix Market file or a generated
+                                 problem (tessera solve --help for the options)
+  tessera generate SPEC OUT.mtx  write a generated sparse problem (gen:laplace3d:50 ...)
   tessera help                   this text
 
 OP: gemm | potrf | getrf | getrf_nopiv | geqrf | posv | gesv | gels
@@ -52,6 +56,27 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+            Err(e) => {
+                eprintln!("tessera: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some("solve") => {
+            if args[1..].iter().any(|a| a == "--help" || a == "-h") {
+                println!("{}", solve::USAGE);
+                return ExitCode::SUCCESS;
+            }
+            match solve::parse(&args[1..]).and_then(|a| solve::run(&a)) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(2),
+                Err(e) => {
+                    eprintln!("tessera: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some("generate") => match solve::generate(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tessera: {e}");
                 ExitCode::FAILURE

@@ -31,6 +31,9 @@ fi
 [ -x "$BUILD/anchor" ] || { cp "$ANCH/c/anchor.c" "$ANCH/c/Makefile" "$BUILD/"; make -s -C "$BUILD" anchor; }
 if ! [ -x "$BUILD/rust/target/release/faer-anchor" ]; then
   rm -rf "$BUILD/rust"; mkdir -p "$BUILD/rust"; cp -r "$ANCH/rust/Cargo.toml" "$ANCH/rust/Cargo.lock" "$ANCH/rust/src" "$BUILD/rust/"
+  chmod -R u+w "$BUILD/rust"
+  # Keep the harness out of Tessera's workspace (it lives under target/).
+  grep -q '^\[workspace\]' "$BUILD/rust/Cargo.toml" || printf '\n[workspace]\n' >> "$BUILD/rust/Cargo.toml"
   cargo build -q --release --manifest-path "$BUILD/rust/Cargo.toml"
 fi
 cargo build -q --release --bin tessera --manifest-path "$ROOT/Cargo.toml"

@@ -7,13 +7,15 @@
 #     binutils for the harness in ../shared/tools/lapack-suite), run against
 #     libtessera_lapack.so by bindings/tests/lapack_suite.rs;
 #   - a real LAPACK client, Debian's python3-numpy, run through libtessera_lapack.so by
-#     bindings/tests/numpy_client.rs.
+#     bindings/tests/numpy_client.rs;
+#   - Scotch (libscotch-dev, and libclang-dev for scotch-sys's bindgen): the tests run with
+#     the `scotch` feature when both are present, so the Scotch ordering is tested too.
 # When the packages are present (or installed here), TESSERA_REQUIRE_CLIENTS=1 makes a
 # missing client a test failure instead of a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(libopenblas0-pthread liblapack3 libblas3 liblapack-test binutils python3-numpy)
+PKGS=(libopenblas0-pthread liblapack3 libblas3 liblapack-test binutils python3-numpy libscotch-dev libclang-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,4 +37,12 @@ if [ ${#missing[@]} -eq 0 ] || [ "$(id -u)" = 0 ]; then
   export TESSERA_REQUIRE_CLIENTS=1
 fi
 
-cargo test --release --workspace "$@"
+FEATURES=()
+if dpkg-query -W -f='${Status}' libscotch-dev 2>/dev/null | grep -q "install ok installed" &&
+  dpkg-query -W -f='${Status}' libclang-dev 2>/dev/null | grep -q "install ok installed"; then
+  FEATURES=(--features tessera/scotch)
+else
+  echo "test.sh: libscotch-dev or libclang-dev missing: the Scotch ordering is not tested" >&2
+fi
+
+cargo test --release --workspace "${FEATURES[@]}" "$@"

@@ -25,6 +25,8 @@ pub mod matching;
 #[allow(clippy::needless_range_loop)] // index loops over several arrays read best here
 pub mod mm;
 #[allow(clippy::needless_range_loop)] // index loops over several arrays read best here
+mod nd;
+#[allow(clippy::needless_range_loop)] // index loops over several arrays read best here
 pub mod numeric;
 #[allow(clippy::needless_range_loop)] // index loops over several arrays read best here
 pub mod order;

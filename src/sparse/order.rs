@@ -1,6 +1,7 @@
 //! Fill-reducing orderings: METIS nested dissection (vendored METIS through the `metis`
-//! crate), approximate minimum degree (faer's AMD), Scotch (feature `scotch`, not built
-//! yet: asking for it without the feature is an error), or a permutation the user gives.
+//! crate), approximate minimum degree (faer's AMD), Scotch nested dissection (feature
+//! `scotch`, through `scotch-sys` over the system's libscotch; asking for it without the
+//! feature is an error), or a permutation the user gives.
 //!
 //! Every ordering works on the pattern of `A + A^T` without the diagonal, so unsymmetric
 //! matrices are ordered on their symmetrized pattern, as PaStiX does.
@@ -13,6 +14,9 @@ pub enum Ordering {
     /// METIS nested dissection (`METIS_NodeND`), the default.
     #[default]
     Metis,
+    /// Tessera's own nested dissection: multilevel vertex separators, the two halves of
+    /// every dissection ordered in parallel, deterministic for any thread count.
+    Nd,
     /// Approximate minimum degree (faer's AMD).
     Amd,
     /// Scotch nested dissection (needs the `scotch` feature).
@@ -29,10 +33,11 @@ impl core::str::FromStr for Ordering {
         match s {
             "metis" => Ok(Ordering::Metis),
             "amd" => Ok(Ordering::Amd),
+            "nd" => Ok(Ordering::Nd),
             "scotch" => Ok(Ordering::Scotch),
             "natural" | "none" => Ok(Ordering::Natural),
             _ => Err(format!(
-                "unknown ordering '{s}' (expected metis, amd, scotch or natural)"
+                "unknown ordering '{s}' (expected metis, nd, amd, scotch or natural)"
             )),
         }
     }
@@ -44,6 +49,7 @@ impl Ordering {
         match self {
             Ordering::Metis => "metis",
             Ordering::Amd => "amd",
+            Ordering::Nd => "nd",
             Ordering::Scotch => "scotch",
             Ordering::Natural => "natural",
             Ordering::Given(_) => "given",
@@ -117,6 +123,18 @@ pub fn compute(
             let (xadj, adj) = graph(n, col_ptr, row_idx);
             metis_nd(n, &xadj, &adj)
         }
+        Ordering::Nd => {
+            let (xadj, adj) = graph(n, col_ptr, row_idx);
+            super::nd::order(n, &xadj, &adj).ok_or_else(|| {
+                Error::invalid(0, "graph too large for 32-bit nested-dissection indices")
+            })
+        }
+        #[cfg(feature = "scotch")]
+        Ordering::Scotch => {
+            let (xadj, adj) = graph(n, col_ptr, row_idx);
+            scotch_nd(n, &xadj, &adj, rayon::current_num_threads())
+        }
+        #[cfg(not(feature = "scotch"))]
         Ordering::Scotch => Err(Error::invalid(
             0,
             "the Scotch ordering needs Tessera built with the `scotch` feature; use metis or amd",
@@ -213,4 +231,147 @@ fn metis_nd(n: usize, xadj: &[usize], adj: &[usize]) -> Result<Vec<usize>> {
     }
     // METIS's manual: row i of the reordered matrix is row perm[i] of A, so perm[new] = old.
     Ok(perm.into_iter().map(|v| v as usize).collect())
+}
+
+/// Scotch nested dissection (`SCOTCH_graphOrder` with Scotch's default ordering strategy),
+/// run in a private Scotch context: `threads` threads, deterministic mode and a fixed
+/// random seed, so the same graph always gives the same permutation whatever the thread
+/// count of the caller, and concurrent calls do not share Scotch's random state.
+#[cfg(feature = "scotch")]
+fn scotch_nd(n: usize, xadj: &[usize], adj: &[usize], threads: usize) -> Result<Vec<usize>> {
+    use scotch_sys as s;
+    use std::mem::MaybeUninit;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if adj.is_empty() {
+        return Ok((0..n).collect());
+    }
+    let num_max = s::SCOTCH_Num::MAX as usize;
+    if adj.len() > num_max || n > num_max {
+        return Err(Error::invalid(
+            0,
+            "graph too large for the index width of this libscotch",
+        ));
+    }
+    let fail = |what: &str| Error::Runtime(format!("Scotch: {what} failed"));
+    let verttab: Vec<s::SCOTCH_Num> = xadj.iter().map(|&v| v as s::SCOTCH_Num).collect();
+    let edgetab: Vec<s::SCOTCH_Num> = adj.iter().map(|&v| v as s::SCOTCH_Num).collect();
+    let mut permtab = vec![0 as s::SCOTCH_Num; n];
+    let mut peritab = vec![0 as s::SCOTCH_Num; n];
+
+    /// Scotch objects that must be released in reverse order of creation.
+    struct Guard {
+        graph: Option<Box<MaybeUninit<s::SCOTCH_Graph>>>,
+        bound: Option<Box<MaybeUninit<s::SCOTCH_Graph>>>,
+        strat: Option<Box<MaybeUninit<s::SCOTCH_Strat>>>,
+        context: Option<Box<MaybeUninit<s::SCOTCH_Context>>>,
+    }
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            // SAFETY: each object is present only after its successful `*Init`, and is
+            // exited exactly once, the bound graph before the context it is bound to.
+            unsafe {
+                if let Some(g) = self.bound.as_mut() {
+                    s::SCOTCH_graphExit(g.as_mut_ptr());
+                }
+                if let Some(g) = self.graph.as_mut() {
+                    s::SCOTCH_graphExit(g.as_mut_ptr());
+                }
+                if let Some(st) = self.strat.as_mut() {
+                    s::SCOTCH_stratExit(st.as_mut_ptr());
+                }
+                if let Some(c) = self.context.as_mut() {
+                    s::SCOTCH_contextExit(c.as_mut_ptr());
+                }
+            }
+        }
+    }
+    let mut g = Guard {
+        graph: None,
+        bound: None,
+        strat: None,
+        context: None,
+    };
+
+    // SAFETY (whole block): every object is initialised by its `*Init` before use and lives
+    // in a Box that does not move until the guard drops it; the arrays passed to
+    // SCOTCH_graphBuild (verttab: n + 1 entries, edgetab: verttab[n] entries, base 0)
+    // outlive the graph, which only borrows them; permtab and peritab have n entries.
+    unsafe {
+        let mut graph = Box::new(MaybeUninit::<s::SCOTCH_Graph>::uninit());
+        if s::SCOTCH_graphInit(graph.as_mut_ptr()) != 0 {
+            return Err(fail("SCOTCH_graphInit"));
+        }
+        g.graph = Some(graph);
+        let gp = g.graph.as_mut().unwrap().as_mut_ptr();
+        if s::SCOTCH_graphBuild(
+            gp,
+            0,
+            n as s::SCOTCH_Num,
+            verttab.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            std::ptr::null(),
+            edgetab.len() as s::SCOTCH_Num,
+            edgetab.as_ptr(),
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(fail("SCOTCH_graphBuild"));
+        }
+
+        let mut strat = Box::new(MaybeUninit::<s::SCOTCH_Strat>::uninit());
+        if s::SCOTCH_stratInit(strat.as_mut_ptr()) != 0 {
+            return Err(fail("SCOTCH_stratInit"));
+        }
+        g.strat = Some(strat);
+        let sp = g.strat.as_mut().unwrap().as_mut_ptr();
+
+        // A private context: own random state, deterministic, `threads` threads. If this
+        // libscotch cannot spawn threads, order sequentially on the plain graph.
+        let mut ctx = Box::new(MaybeUninit::<s::SCOTCH_Context>::uninit());
+        let mut target = gp;
+        if s::SCOTCH_contextInit(ctx.as_mut_ptr()) == 0 {
+            g.context = Some(ctx);
+            let cp = g.context.as_mut().unwrap().as_mut_ptr();
+            let ok = s::SCOTCH_contextRandomClone(cp) == 0
+                && s::SCOTCH_contextOptionSetNum(cp, s::SCOTCH_OPTIONNUMDETERMINISTIC as _, 1) == 0
+                && s::SCOTCH_contextOptionSetNum(cp, s::SCOTCH_OPTIONNUMRANDOMFIXEDSEED as _, 1)
+                    == 0;
+            if ok {
+                s::SCOTCH_contextRandomSeed(cp, 1);
+                if threads > 1 {
+                    // Failure to spawn leaves a usable one-thread context.
+                    let _ = s::SCOTCH_contextThreadSpawn(cp, threads as _, std::ptr::null());
+                }
+                let mut bound = Box::new(MaybeUninit::<s::SCOTCH_Graph>::uninit());
+                if s::SCOTCH_graphInit(bound.as_mut_ptr()) == 0 {
+                    g.bound = Some(bound);
+                    let bp = g.bound.as_mut().unwrap().as_mut_ptr();
+                    if s::SCOTCH_contextBindGraph(cp, gp, bp) == 0 {
+                        target = bp;
+                    }
+                }
+            }
+        }
+
+        if s::SCOTCH_graphOrder(
+            target,
+            sp,
+            permtab.as_mut_ptr(),
+            peritab.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        ) != 0
+        {
+            return Err(fail("SCOTCH_graphOrder"));
+        }
+    }
+    drop(g);
+    // Scotch: peritab[new] = old.
+    let perm: Vec<usize> = peritab.into_iter().map(|v| v as usize).collect();
+    check_permutation(&perm, n)?;
+    Ok(perm)
 }

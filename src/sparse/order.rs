@@ -115,25 +115,34 @@ pub fn compute(
             check_permutation(p, n)?;
             Ok(p.clone())
         }
-        Ordering::Amd => {
+        _ => {
             let (xadj, adj) = graph(n, col_ptr, row_idx);
-            amd(n, &xadj, &adj)
+            compute_on_graph(ordering, n, &xadj, &adj)
         }
-        Ordering::Metis => {
-            let (xadj, adj) = graph(n, col_ptr, row_idx);
-            metis_nd(n, &xadj, &adj)
+    }
+}
+
+/// Computes the permutation (`perm[new] = old`) for a graph from [`graph`] (symmetric, sorted,
+/// no self loops).
+pub(crate) fn compute_on_graph(
+    ordering: &Ordering,
+    n: usize,
+    xadj: &[usize],
+    adj: &[usize],
+) -> Result<Vec<usize>> {
+    match ordering {
+        Ordering::Natural => Ok((0..n).collect()),
+        Ordering::Given(p) => {
+            check_permutation(p, n)?;
+            Ok(p.clone())
         }
-        Ordering::Nd => {
-            let (xadj, adj) = graph(n, col_ptr, row_idx);
-            super::nd::order(n, &xadj, &adj).ok_or_else(|| {
-                Error::invalid(0, "graph too large for 32-bit nested-dissection indices")
-            })
-        }
+        Ordering::Amd => amd(n, xadj, adj),
+        Ordering::Metis => metis_nd(n, xadj, adj),
+        Ordering::Nd => super::nd::order(n, xadj, adj).ok_or_else(|| {
+            Error::invalid(0, "graph too large for 32-bit nested-dissection indices")
+        }),
         #[cfg(feature = "scotch")]
-        Ordering::Scotch => {
-            let (xadj, adj) = graph(n, col_ptr, row_idx);
-            scotch_nd(n, &xadj, &adj, rayon::current_num_threads())
-        }
+        Ordering::Scotch => scotch_nd(n, xadj, adj, rayon::current_num_threads()),
         #[cfg(not(feature = "scotch"))]
         Ordering::Scotch => Err(Error::invalid(
             0,

@@ -175,13 +175,13 @@ pub fn analyze(
     if col_ptr.len() != n + 1 {
         return Err(Error::invalid(0, "col_ptr must have n + 1 entries"));
     }
-    let perm0 = order::compute(ordering, n, col_ptr, row_idx)?;
+    // Symmetric pattern, no diagonal: column j holds the neighbours of j.
+    let (xadj0, adj0) = order::graph(n, col_ptr, row_idx);
+    let perm0 = order::compute_on_graph(ordering, n, &xadj0, &adj0)?;
     let mut iperm0 = vec![0usize; n];
     for (new, &old) in perm0.iter().enumerate() {
         iperm0[old] = new;
     }
-    // Permuted symmetric pattern, no diagonal: column j holds the neighbours of j.
-    let (xadj0, adj0) = order::graph(n, col_ptr, row_idx);
     let (xadj, adj) = permute_graph(n, &xadj0, &adj0, &perm0, &iperm0);
 
     let parent = etree(n, &xadj, &adj);

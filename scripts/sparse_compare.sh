@@ -5,6 +5,7 @@
 #   scripts/sparse_compare.sh                 # the 3D Laplacian 50^3 (SPD set)
 #   SET=unsym scripts/sparse_compare.sh       # unsymmetric matrices of ../shared/matrices
 #   SET=all REPS=3 scripts/sparse_compare.sh  # every shared matrix
+#   ORDERINGS="metis nd" scripts/sparse_compare.sh  # also Tessera with its own nested dissection
 #
 # Anchors: CHOLMOD, UMFPACK, MUMPS (C harness) and faer 0.24 (Rust harness) from
 # ../shared/anchors/sparse, built here against Debian's packages (installed when missing).
@@ -15,6 +16,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 ANCH=$SHARED/anchors/sparse
 REPS=${REPS:-5}
+# Tessera orderings to run (ORDERINGS="metis nd" adds a `tessera_nd` row; metis is `tessera`).
+ORDERINGS=${ORDERINGS:-metis}
+TSOLVERS=""
+for o in $ORDERINGS; do
+  if [ "$o" = metis ]; then TSOLVERS="$TSOLVERS tessera"; else TSOLVERS="$TSOLVERS tessera_$o"; fi
+done
 SET=${SET:-spd}
 THREADS=${THREADS:-2}
 KERNELS=${KERNELS:-faer}
@@ -65,18 +72,19 @@ RAW=$BUILD/raw.csv
 for rep in $(seq 1 "$REPS"); do
   for c in "${CASES[@]}"; do
     IFS='|' read -r name file kind solvers <<< "$c"
-    for s in $solvers tessera; do
+    for s in $solvers $TSOLVERS; do
       case $s in
-        tessera)
-          line=$("$TESSERA" solve "$file" --json --refinement none --threads "$THREADS" --kernels "$KERNELS" 2>/dev/null || true)
-          python3 - "$name" "$line" >> "$RAW" <<'PY'
+        tessera*)
+          ord=${s#tessera}; ord=${ord#_}; ord=${ord:-metis}
+          line=$("$TESSERA" solve "$file" --json --refinement none --ordering "$ord" --threads "$THREADS" --kernels "$KERNELS" 2>/dev/null || true)
+          python3 - "$name" "$line" "$s" >> "$RAW" <<'PY'
 import json, sys
-name, line = sys.argv[1], sys.argv[2]
+name, line, solver = sys.argv[1], sys.argv[2], sys.argv[3]
 try:
     j = json.loads(line)
-    print(f"{name},tessera,ok,{j['analyze_s']},{j['factor_s']},{j['solve_s']},{j['factor_entries']},{j['residual']}")
+    print(f"{name},{solver},ok,{j['analyze_s']},{j['factor_s']},{j['solve_s']},{j['factor_entries']},{j['residual']}")
 except Exception:
-    print(f"{name},tessera,failed,,,,,")
+    print(f"{name},{solver},failed,,,,,")
 PY
           ;;
         faer_*) line=$(timeout 900 "$BUILD/rust/target/release/faer-anchor" "$s" "$file" "$kind" 2>/dev/null || true)
@@ -108,9 +116,9 @@ for n in names:
         if m != n:
             continue
         ratio = ''
-        if tes and s != 'tessera':
+        if tes and not s.startswith('tessera'):
             ratio = f"{tf / tes[1]:.2f}x vs {s}"
-        elif s == 'tessera':
+        elif s.startswith('tessera'):
             ratio = f"(analysis = {100 * ta / tf:.0f}% of factor)"
         print(f"{n:<16} {s:<10} {ta:>10.4f} {tf:>10.4f} {fe:>15} {float(res) if res else float('nan'):>10.1e}  {ratio}")
 PY

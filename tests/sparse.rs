@@ -45,7 +45,7 @@ fn solve_check<T: Scalar>(
 
 /// Every fill-reducing ordering this build has.
 fn orderings() -> Vec<Ordering> {
-    let mut v = vec![Ordering::Metis, Ordering::Nd, Ordering::Amd];
+    let mut v = vec![Ordering::Auto, Ordering::Metis, Ordering::Nd, Ordering::Amd];
     if cfg!(feature = "scotch") {
         v.push(Ordering::Scotch);
     }

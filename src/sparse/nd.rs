@@ -87,8 +87,24 @@ impl Rng {
 /// Nested-dissection permutation (`perm[new] = old`) of the graph `(xadj, adj)` (symmetric,
 /// no self loops). Returns `None` if the graph is too large for 32-bit indices.
 pub(crate) fn order(n: usize, xadj: &[usize], adj: &[usize]) -> Option<Vec<usize>> {
+    order_impl(n, xadj, adj, false).map(|p| p.unwrap_or_default())
+}
+
+/// Like [`order`], but only for mesh-like graphs: returns `Some(None)` when the level-set
+/// separator does not clearly beat the multilevel one on the whole graph (the caller then
+/// uses another ordering), having spent one top-level separator on finding out.
+pub(crate) fn order_if_mesh(n: usize, xadj: &[usize], adj: &[usize]) -> Option<Option<Vec<usize>>> {
+    order_impl(n, xadj, adj, true)
+}
+
+fn order_impl(
+    n: usize,
+    xadj: &[usize],
+    adj: &[usize],
+    only_if_mesh: bool,
+) -> Option<Option<Vec<usize>>> {
     if n == 0 {
-        return Some(Vec::new());
+        return Some(Some(Vec::new()));
     }
     if n >= MAX_VERTICES || adj.len() >= u32::MAX as usize {
         return None;
@@ -96,7 +112,18 @@ pub(crate) fn order(n: usize, xadj: &[usize], adj: &[usize]) -> Option<Vec<usize
     let (g, groups) = compress(n, xadj, adj);
     let labels: Vec<u32> = (0..g.n() as u32).collect();
     let mut out = vec![0u32; g.n()];
-    dissect(g, labels, &mut out, false);
+    if only_if_mesh {
+        if g.n() <= LEAF || g.adj.is_empty() {
+            return Some(None);
+        }
+        let (part, trust) = separator(&g, false);
+        if !trust {
+            return Some(None);
+        }
+        split(g, labels, &mut out, part, trust);
+    } else {
+        dissect(g, labels, &mut out, false);
+    }
     // Expand the compressed vertices.
     let mut perm = Vec::with_capacity(n);
     for &c in &out {
@@ -107,7 +134,7 @@ pub(crate) fn order(n: usize, xadj: &[usize], adj: &[usize]) -> Option<Vec<usize
                 .map(|&v| v as usize),
         );
     }
-    Some(perm)
+    Some(Some(perm))
 }
 
 /// Merges vertices with identical closed neighbourhoods. Returns the weighted quotient graph
@@ -222,6 +249,12 @@ fn dissect(g: Graph, labels: Vec<u32>, out: &mut [u32], trust_level_sets: bool) 
         return;
     }
     let (part, trust) = separator(&g, trust_level_sets);
+    split(g, labels, out, part, trust);
+}
+
+/// Orders `g` with the separator `part` last and its two sides dissected recursively.
+fn split(g: Graph, labels: Vec<u32>, out: &mut [u32], part: Vec<u8>, trust: bool) {
+    let n = g.n();
     let mut count = [0usize; 3];
     for &p in &part {
         count[p as usize] += 1;
@@ -978,5 +1011,22 @@ mod tests {
         eprintln!("entries nd {nd_e} metis {me_e}, flops nd {nd_f:e} metis {me_f:e}");
         assert!(nd_f <= 0.9 * me_f, "flops nd {nd_f:e} metis {me_f:e}");
         assert!(nd_e <= 1.05 * me_e, "entries nd {nd_e} metis {me_e}");
+    }
+
+    #[test]
+    fn metis_and_nd_are_reproducible_under_concurrent_calls() {
+        use crate::sparse::order::{compute_on_graph, Ordering};
+        let (n, xadj, adj) = grid3d(16);
+        for ord in [Ordering::Metis, Ordering::Nd, Ordering::Auto] {
+            let reference = compute_on_graph(&ord, n, &xadj, &adj).unwrap();
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..4)
+                    .map(|_| s.spawn(|| compute_on_graph(&ord, n, &xadj, &adj).unwrap()))
+                    .collect();
+                for h in handles {
+                    assert_eq!(h.join().unwrap(), reference, "{ord:?}");
+                }
+            });
+        }
     }
 }

@@ -11,9 +11,12 @@ use crate::error::{Error, Result};
 /// Which fill-reducing ordering to use.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Ordering {
-    /// METIS nested dissection (`METIS_NodeND`), the default.
-    #[default]
+    /// METIS nested dissection (`METIS_NodeND`).
     Metis,
+    /// Tessera's nested dissection on mesh-like graphs (where its level-set separators clearly
+    /// beat multilevel ones on the whole graph), METIS otherwise. The default.
+    #[default]
+    Auto,
     /// Tessera's own nested dissection: multilevel vertex separators, the two halves of
     /// every dissection ordered in parallel, deterministic for any thread count.
     Nd,
@@ -34,10 +37,11 @@ impl core::str::FromStr for Ordering {
             "metis" => Ok(Ordering::Metis),
             "amd" => Ok(Ordering::Amd),
             "nd" => Ok(Ordering::Nd),
+            "auto" => Ok(Ordering::Auto),
             "scotch" => Ok(Ordering::Scotch),
             "natural" | "none" => Ok(Ordering::Natural),
             _ => Err(format!(
-                "unknown ordering '{s}' (expected metis, nd, amd, scotch or natural)"
+                "unknown ordering '{s}' (expected auto, metis, nd, amd, scotch or natural)"
             )),
         }
     }
@@ -50,6 +54,7 @@ impl Ordering {
             Ordering::Metis => "metis",
             Ordering::Amd => "amd",
             Ordering::Nd => "nd",
+            Ordering::Auto => "auto",
             Ordering::Scotch => "scotch",
             Ordering::Natural => "natural",
             Ordering::Given(_) => "given",
@@ -130,7 +135,24 @@ pub(crate) fn compute_on_graph(
     xadj: &[usize],
     adj: &[usize],
 ) -> Result<Vec<usize>> {
-    match ordering {
+    compute_named(ordering, n, xadj, adj).map(|(p, _)| p)
+}
+
+/// [`compute_on_graph`], with the name of the ordering actually used (`auto (nd)` or
+/// `auto (metis)` for [`Ordering::Auto`]).
+pub(crate) fn compute_named(
+    ordering: &Ordering,
+    n: usize,
+    xadj: &[usize],
+    adj: &[usize],
+) -> Result<(Vec<usize>, &'static str)> {
+    if *ordering == Ordering::Auto {
+        return match super::nd::order_if_mesh(n, xadj, adj) {
+            Some(Some(p)) => Ok((p, "auto (nd)")),
+            _ => Ok((metis_nd(n, xadj, adj)?, "auto (metis)")),
+        };
+    }
+    let p = match ordering {
         Ordering::Natural => Ok((0..n).collect()),
         Ordering::Given(p) => {
             check_permutation(p, n)?;
@@ -138,6 +160,7 @@ pub(crate) fn compute_on_graph(
         }
         Ordering::Amd => amd(n, xadj, adj),
         Ordering::Metis => metis_nd(n, xadj, adj),
+        Ordering::Auto => metis_nd(n, xadj, adj), // (handled above)
         Ordering::Nd => super::nd::order(n, xadj, adj).ok_or_else(|| {
             Error::invalid(0, "graph too large for 32-bit nested-dissection indices")
         }),
@@ -148,7 +171,8 @@ pub(crate) fn compute_on_graph(
             0,
             "the Scotch ordering needs Tessera built with the `scotch` feature; use metis or amd",
         )),
-    }
+    }?;
+    Ok((p, ordering.name()))
 }
 
 /// Checks that `p` is a permutation of `0..n`.
@@ -217,6 +241,11 @@ fn metis_nd(n: usize, xadj: &[usize], adj: &[usize]) -> Result<Vec<usize>> {
     let mut options = [0 as m::idx_t; m::METIS_NOPTIONS as usize];
     let mut perm = vec![0 as m::idx_t; n];
     let mut iperm = vec![0 as m::idx_t; n];
+    // METIS draws its random numbers from the C library's global rand(), seeded at the start
+    // of each call: two calls at once would interleave their draws and make the permutation
+    // depend on timing. One METIS call at a time keeps it reproducible.
+    static METIS_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = METIS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     // SAFETY: `options` has METIS_NOPTIONS entries as METIS_SetDefaultOptions requires.
     unsafe { m::METIS_SetDefaultOptions(options.as_mut_ptr()) };
     options[m::moptions_et_METIS_OPTION_NUMBERING as usize] = 0;

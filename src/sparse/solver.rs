@@ -108,7 +108,8 @@ impl Refinement {
 pub struct SolverOptions {
     /// Factorization kind (default: automatic).
     pub factorization: Factorization,
-    /// Fill-reducing ordering (default: METIS nested dissection).
+    /// Fill-reducing ordering (default: [`Ordering::Auto`], Tessera's nested dissection on
+    /// mesh-like graphs and METIS otherwise).
     pub ordering: Ordering,
     /// Equilibrate rows and columns before factoring (default: on).
     pub scaling: bool,
@@ -135,7 +136,7 @@ impl Default for SolverOptions {
     fn default() -> Self {
         SolverOptions {
             factorization: Factorization::Auto,
-            ordering: Ordering::Metis,
+            ordering: Ordering::Auto,
             scaling: true,
             matching: true,
             static_pivoting: true,
@@ -776,7 +777,13 @@ mod tests {
         };
         opts.symbolic.split_above = split;
         opts.symbolic.split_width = split.div_ceil(2).max(1);
-        for ord in [Ordering::Metis, Ordering::Amd, Ordering::Natural] {
+        for ord in [
+            Ordering::Metis,
+            Ordering::Auto,
+            Ordering::Nd,
+            Ordering::Amd,
+            Ordering::Natural,
+        ] {
             opts.ordering = ord.clone();
             let an = analyze(a, &opts).unwrap();
             let fac = an.factorize(&rt, a).unwrap();

@@ -177,7 +177,7 @@ pub fn analyze(
     }
     // Symmetric pattern, no diagonal: column j holds the neighbours of j.
     let (xadj0, adj0) = order::graph(n, col_ptr, row_idx);
-    let perm0 = order::compute_on_graph(ordering, n, &xadj0, &adj0)?;
+    let (perm0, ordering_name) = order::compute_named(ordering, n, &xadj0, &adj0)?;
     let mut iperm0 = vec![0usize; n];
     for (new, &old) in perm0.iter().enumerate() {
         iperm0[old] = new;
@@ -421,7 +421,7 @@ pub fn analyze(
         iperm,
         cblks,
         col_to_cblk,
-        ordering: ordering.name(),
+        ordering: ordering_name,
         col_ptr: col_ptr.to_vec(),
         row_idx: row_idx.to_vec(),
         nsuper: nsup,

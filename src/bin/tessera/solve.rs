@@ -39,7 +39,7 @@ OPTIONS:
                          b = A * ones)
   --factorization F      llt | ldlt | lu | auto (default auto: llt for SPD, ldlt for other
                          symmetric, lu otherwise)
-  --ordering O           metis (default) | nd | amd | scotch | natural
+  --ordering O           auto (default: nd on meshes, else metis) | metis | nd | amd | scotch | natural
   --refinement R         auto (default) | none | simple | cg | gmres | bicgstab
   --tol X                target scaled residual of the refinement (default 1e-14)
   --threads T            worker threads (default: all cores)

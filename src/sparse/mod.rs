@@ -6,7 +6,8 @@
 //!
 //! Pipeline ([`solver`]): check the matrix (square, finite, structurally nonsingular) ->
 //! maximum-product matching for unsymmetric matrices ([`matching`]) -> fill-reducing ordering
-//! of `A + A^T` ([`order`]) -> symbolic analysis into column blocks ([`symbolic`]) ->
+//! of `A + A^T` ([`order`]: by default Tessera's parallel nested dissection on mesh-like
+//! graphs, METIS otherwise) -> symbolic analysis into column blocks ([`symbolic`]) ->
 //! equilibration -> numeric factorization as runtime tasks ([`numeric`]) -> solve and
 //! iterative refinement. Input and output: [`mm`] (Matrix Market), [`gen`] (generated
 //! problems).

@@ -1,7 +1,10 @@
-//! Fill-reducing orderings: METIS nested dissection (vendored METIS through the `metis`
-//! crate), approximate minimum degree (faer's AMD), Scotch nested dissection (feature
-//! `scotch`, through `scotch-sys` over the system's libscotch; asking for it without the
-//! feature is an error), or a permutation the user gives.
+//! Fill-reducing orderings: `auto` (the default: Tessera's own nested dissection, module
+//! `nd`, when its level-set separator clearly beats the multilevel one on the whole graph,
+//! which happens on meshes; METIS otherwise), METIS nested dissection (vendored METIS through
+//! the `metis` crate), Tessera's nested dissection alone, approximate minimum degree (faer's
+//! AMD), Scotch nested dissection (feature `scotch`, through `scotch-sys` over the system's
+//! libscotch; asking for it without the feature is an error), or a permutation the user
+//! gives.
 //!
 //! Every ordering works on the pattern of `A + A^T` without the diagonal, so unsymmetric
 //! matrices are ordered on their symmetrized pattern, as PaStiX does.

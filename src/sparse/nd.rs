@@ -394,15 +394,14 @@ fn separator(g: &Graph, level_sets_only: bool) -> (Vec<u8>, bool) {
     for t in 0..INIT_TRIES {
         let seed = if t == 0 {
             // A peripheral vertex: the last one reached by a search from vertex 0.
-            bfs_last(&cur, 0)
+            *bfs_levels(&cur, 0).1.last().unwrap() as usize
         } else {
             rng.below(cur.n())
         };
         let mut part = grow_bisection(&cur, seed);
         edge_to_vertex_separator(&cur, &mut part);
         refine(&cur, &mut part, FM_PASSES);
-        let w = weights(&cur, &part);
-        let key = (!balanced(&w), w[2], w[0].abs_diff(w[1]));
+        let key = score(&weights(&cur, &part));
         if best.as_ref().is_none_or(|b| b.0 > key) {
             best = Some((key, part));
         }
@@ -416,16 +415,12 @@ fn separator(g: &Graph, level_sets_only: bool) -> (Vec<u8>, bool) {
         }
         part = fpart;
         refine(&fine, &mut part, FM_PASSES);
-        cur = fine;
     }
-    let _ = cur;
     if let Some(lp) = level_set {
-        let wl = weights(g, &lp);
-        let wm = weights(g, &part);
-        let kl = (!balanced(&wl), wl[2], wl[0].abs_diff(wl[1]));
-        let km = (!balanced(&wm), wm[2], wm[0].abs_diff(wm[1]));
+        let kl = score(&weights(g, &lp));
+        let km = score(&weights(g, &part));
         if kl < km {
-            let clear = !kl.0 && 10 * wl[2] <= 9 * wm[2];
+            let clear = !kl.0 && 10 * kl.1 <= 9 * km.1;
             return (lp, clear);
         }
     }
@@ -459,10 +454,10 @@ fn bfs_levels(g: &Graph, s: usize) -> (Vec<u32>, Vec<u32>) {
 fn level_set_separator(g: &Graph) -> Option<Vec<u8>> {
     let n = g.n();
     // Pseudo-peripheral vertex: repeat "go to the farthest vertex" while eccentricity grows.
-    let mut s = (0..n)
+    let start = (0..n)
         .min_by_key(|&v| g.xadj[v + 1] - g.xadj[v])
         .unwrap_or(0);
-    let (mut level, mut queue) = bfs_levels(g, s);
+    let (mut level, mut queue) = bfs_levels(g, start);
     if queue.len() < n {
         return None;
     }
@@ -472,11 +467,9 @@ fn level_set_separator(g: &Graph) -> Option<Vec<u8>> {
         if l2[*q2.last().unwrap() as usize] <= level[*queue.last().unwrap() as usize] {
             break;
         }
-        s = far;
         level = l2;
         queue = q2;
     }
-    let _ = s;
     let depth = level[*queue.last().unwrap() as usize] as usize + 1;
     if depth < 3 {
         return None;
@@ -508,28 +501,6 @@ fn level_set_separator(g: &Graph) -> Option<Vec<u8>> {
             })
             .collect(),
     )
-}
-
-/// The last vertex reached by a breadth-first search from `s` (a pseudo-peripheral vertex
-/// of `s`'s component).
-fn bfs_last(g: &Graph, s: usize) -> usize {
-    let n = g.n();
-    let mut seen = vec![false; n];
-    let mut queue = vec![s as u32];
-    seen[s] = true;
-    let mut h = 0;
-    while h < queue.len() {
-        let v = queue[h] as usize;
-        h += 1;
-        for e in g.nbrs(v) {
-            let u = g.adj[e] as usize;
-            if !seen[u] {
-                seen[u] = true;
-                queue.push(u as u32);
-            }
-        }
-    }
-    *queue.last().unwrap() as usize
 }
 
 /// Heavy-edge matching in a pseudo-random visiting order; returns `(cmap, coarse size)`.
@@ -690,6 +661,12 @@ fn balanced(w: &[u64; 3]) -> bool {
     (w[0].max(w[1]) as f64) <= IMBALANCE * sum / 2.0 + 1.0
 }
 
+/// Quality of a separator with part weights `w`, smaller is better: balanced first, then the
+/// separator's weight, then the difference between the parts.
+fn score(w: &[u64; 3]) -> (bool, u64, u64) {
+    (!balanced(w), w[2], w[0].abs_diff(w[1]))
+}
+
 /// Weights of parts 0, 1 and the separator.
 fn weights(g: &Graph, part: &[u8]) -> [u64; 3] {
     let mut w = [0u64; 3];
@@ -752,7 +729,7 @@ fn refine(g: &Graph, part: &mut [u8], passes: usize) {
     // The priority queue's storage, reused across passes.
     let mut init: Vec<u64> = Vec::new();
     for _pass in 0..passes {
-        let start_key = (!balanced(&w), w[2], w[0].abs_diff(w[1]));
+        let start_key = score(&w);
         init.clear();
         for &v in &sep {
             let v = v as usize;
@@ -841,7 +818,7 @@ fn refine(g: &Graph, part: &mut [u8], passes: usize) {
                 }
             }
             moves.push((v as u32, k, pstart));
-            let key = (!balanced(&w), w[2], w[0].abs_diff(w[1]));
+            let key = score(&w);
             if key < best_key {
                 best_key = key;
                 best_w = w;

@@ -117,17 +117,12 @@ pub fn compute(
     col_ptr: &[usize],
     row_idx: &[usize],
 ) -> Result<Vec<usize>> {
-    match ordering {
-        Ordering::Natural => Ok((0..n).collect()),
-        Ordering::Given(p) => {
-            check_permutation(p, n)?;
-            Ok(p.clone())
-        }
-        _ => {
-            let (xadj, adj) = graph(n, col_ptr, row_idx);
-            compute_on_graph(ordering, n, &xadj, &adj)
-        }
-    }
+    // The natural and given orderings do not look at the graph.
+    let (xadj, adj) = match ordering {
+        Ordering::Natural | Ordering::Given(_) => (Vec::new(), Vec::new()),
+        _ => graph(n, col_ptr, row_idx),
+    };
+    compute_on_graph(ordering, n, &xadj, &adj)
 }
 
 /// Computes the permutation (`perm[new] = old`) for a graph from [`graph`] (symmetric, sorted,

@@ -769,7 +769,14 @@ mod tests {
         CscMatrix::from_triplets(n, n, &t).unwrap()
     }
 
-    fn check<T: Scalar>(a: &CscMatrix<T>, f: Factorization, expect: Kind, split: usize) {
+    /// `r0_bound`: scaled residual the factors must reach without refinement.
+    fn check<T: Scalar>(
+        a: &CscMatrix<T>,
+        f: Factorization,
+        expect: Kind,
+        split: usize,
+        r0_bound: f64,
+    ) {
         let rt = Runtime::new(RuntimeConfig::with_workers(3));
         let mut opts = SolverOptions {
             factorization: f,
@@ -796,8 +803,9 @@ mod tests {
             let x0 = fac.solve_factors(&b[..n], 1);
             let r0 = scaled_residual(a, &x0, &b[..n]);
             assert!(
-                r0 < 1e-13,
-                "{ord:?} {f:?}: residual without refinement {r0:e}"
+                r0 < r0_bound,
+                "{ord:?} {f:?} (n = {}, split {split}): residual without refinement {r0:e}",
+                a.nrows()
             );
             let (x, rep) = fac.solve(&b, 2).unwrap();
             for r in 0..2 {
@@ -812,18 +820,20 @@ mod tests {
     fn all_kinds_real_and_complex() {
         for split in [4, 256] {
             let spd = grid::<f64>(17, 0.0, 0.0, 0.0);
-            check(&spd, Factorization::Auto, Kind::Llt, split);
-            check(&spd, Factorization::Ldlt, Kind::Ldlt, split);
-            check(&spd, Factorization::Lu, Kind::Lu, split);
+            check(&spd, Factorization::Auto, Kind::Llt, split, 1e-13);
+            check(&spd, Factorization::Ldlt, Kind::Ldlt, split, 1e-13);
+            check(&spd, Factorization::Lu, Kind::Lu, split, 1e-13);
+            // The shifted grid is ill-conditioned: without refinement its residual moves
+            // between 1e-14 and 2e-13 with the order in which the commuting updates land.
             let indef = grid::<f64>(17, -4.5, 0.0, 0.0);
-            check(&indef, Factorization::Auto, Kind::Ldlt, split);
+            check(&indef, Factorization::Auto, Kind::Ldlt, split, 1e-12);
             let unsym = grid::<f64>(17, 0.0, 0.4, 0.0);
-            check(&unsym, Factorization::Auto, Kind::Lu, split);
+            check(&unsym, Factorization::Auto, Kind::Lu, split, 1e-13);
             let csym = grid::<c64>(15, 0.0, 0.0, 0.7);
-            check(&csym, Factorization::Auto, Kind::Ldlt, split);
-            check(&csym, Factorization::Lu, Kind::Lu, split);
+            check(&csym, Factorization::Auto, Kind::Ldlt, split, 1e-13);
+            check(&csym, Factorization::Lu, Kind::Lu, split, 1e-13);
             let cunsym = grid::<c64>(15, 0.0, 0.3, 0.7);
-            check(&cunsym, Factorization::Auto, Kind::Lu, split);
+            check(&cunsym, Factorization::Auto, Kind::Lu, split, 1e-13);
             let f32m = grid::<f32>(10, 0.0, 0.0, 0.0);
             let _ = f32m;
         }

@@ -23,6 +23,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "mpi")]
+pub mod comm;
 pub mod dense;
 pub mod env;
 mod error;

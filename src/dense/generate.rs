@@ -8,7 +8,7 @@
 use super::prio;
 use crate::error::Result;
 use crate::runtime::Runtime;
-use crate::tile::{BlockCyclic2D, TileMatrix};
+use crate::tile::{BlockCyclic2D, Distribution, TileMatrix};
 #[allow(unused_imports)]
 use faer::prelude::{Reborrow, ReborrowMut};
 use std::sync::Arc;
@@ -41,10 +41,14 @@ fn generate<T: Scalar>(
     m: usize,
     n: usize,
     nb: usize,
+    dist: Option<Arc<dyn Distribution>>,
     f: impl Fn(usize, usize) -> T + Send + Sync + 'static,
 ) -> Result<TileMatrix<T>> {
     TileMatrix::<T>::check_tile_size(nb, nb)?;
-    let a = TileMatrix::from_fn_tiles(m, n, nb, nb, Arc::new(BlockCyclic2D::single()), |_, _, t| t);
+    let a = match dist {
+        None => TileMatrix::from_fn_tiles(m, n, nb, nb, Arc::new(BlockCyclic2D::single()), |_, _, t| t),
+        Some(d) => TileMatrix::new_distributed(rt, m, n, nb, nb, d)?,
+    };
     let f = Arc::new(f);
     let seq = rt.sequence();
     for j in 0..a.nt() {
@@ -79,7 +83,42 @@ pub fn plrnt<T: Scalar>(
     nb: usize,
     seed: u64,
 ) -> Result<TileMatrix<T>> {
-    generate(rt, m, n, nb, move |i, j| random_value::<T>(seed, i, j))
+    generate(rt, m, n, nb, None, move |i, j| random_value::<T>(seed, i, j))
+}
+
+/// [`plrnt`] distributed over the runtime's ranks by `dist`: each rank generates only the
+/// tiles it owns (the values are those of [`plrnt`], whatever the distribution).
+pub fn plrnt_on<T: Scalar>(
+    rt: &Runtime,
+    m: usize,
+    n: usize,
+    nb: usize,
+    seed: u64,
+    dist: Arc<dyn Distribution>,
+) -> Result<TileMatrix<T>> {
+    generate(rt, m, n, nb, Some(dist), move |i, j| random_value::<T>(seed, i, j))
+}
+
+/// [`plghe`] distributed over the runtime's ranks by `dist` (each rank generates its tiles).
+pub fn plghe_on<T: Scalar>(
+    rt: &Runtime,
+    bump: f64,
+    n: usize,
+    nb: usize,
+    seed: u64,
+    dist: Arc<dyn Distribution>,
+) -> Result<TileMatrix<T>> {
+    generate(rt, n, n, nb, Some(dist), move |i, j| hermitian_value(seed, bump, i, j))
+}
+
+fn hermitian_value<T: Scalar>(seed: u64, bump: f64, i: usize, j: usize) -> T {
+    if i == j {
+        T::from_f64(random_value::<T>(seed, i, i).re() + bump)
+    } else if i > j {
+        random_value::<T>(seed, i, j)
+    } else {
+        Scalar::conj(random_value::<T>(seed, j, i))
+    }
 }
 
 /// A random Hermitian `n x n` matrix with `bump` added to the diagonal (Chameleon's
@@ -91,15 +130,7 @@ pub fn plghe<T: Scalar>(
     nb: usize,
     seed: u64,
 ) -> Result<TileMatrix<T>> {
-    generate(rt, n, n, nb, move |i, j| {
-        if i == j {
-            T::from_f64(random_value::<T>(seed, i, i).re() + bump)
-        } else if i > j {
-            random_value::<T>(seed, i, j)
-        } else {
-            Scalar::conj(random_value::<T>(seed, j, i))
-        }
-    })
+    generate(rt, n, n, nb, None, move |i, j| hermitian_value(seed, bump, i, j))
 }
 
 /// A random symmetric `n x n` matrix with `bump` added to the diagonal (Chameleon's
@@ -111,7 +142,7 @@ pub fn plgsy<T: Scalar>(
     nb: usize,
     seed: u64,
 ) -> Result<TileMatrix<T>> {
-    generate(rt, n, n, nb, move |i, j| {
+    generate(rt, n, n, nb, None, move |i, j| {
         let (r, c) = if i >= j { (i, j) } else { (j, i) };
         let v = random_value::<T>(seed, r, c);
         if i == j {

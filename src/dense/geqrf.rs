@@ -43,7 +43,7 @@ pub fn geqrf_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, t: &TileMatrix<
     let kt = mt.min(nt);
     let w = T::DTYPE.flop_weight();
     // One gather buffer for all panels (they are ordered by their data anyway).
-    let scratch: crate::runtime::Handle<Vec<T>> = crate::runtime::Handle::new(Vec::new(), 0);
+    let scratch: crate::runtime::Handle<Vec<T>> = crate::runtime::Handle::scratch(Vec::new(), 0);
     for kk in 0..kt {
         let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
         let cols = a.tile_cols(kk);

@@ -81,7 +81,7 @@ pub fn getrf_async<T: Scalar>(
     let esz = std::mem::size_of::<T>();
     // One gather buffer for all panels (they are ordered by their data anyway): no page
     // faults on a fresh allocation at every step.
-    let scratch: Handle<Vec<T>> = Handle::new(Vec::new(), 0);
+    let scratch: Handle<Vec<T>> = Handle::scratch(Vec::new(), 0);
     for (kk, piv_k) in pivots.iter().enumerate().take(kt) {
         let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
         let cols = a.tile_cols(kk);
@@ -125,25 +125,22 @@ pub fn getrf_async<T: Scalar>(
         // updates of a column wait for one task, not two.
         let rk = a.tile_rows(kk);
         let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
-        let mut j0 = kk + 1;
-        while j0 < nt {
-            let j1 = if j0 == kk + 1 {
-                j0 + 1
-            } else {
-                (j0 + batch).min(nt)
-            };
-            let f: f64 = (j0..j1)
-                .map(|j| w * (rk * rk * a.tile_cols(j)) as f64)
+        // Column k + 1 alone (critical path), then batches of columns with the same owner.
+        for cols in owner_batches(a, kk, kk + 1..nt, batch) {
+            let f: f64 = cols
+                .iter()
+                .map(|&j| w * (rk * rk * a.tile_cols(j)) as f64)
                 .sum();
             let mut t = seq
                 .task("laswp_trsm")
-                .priority(prio(kk, j0, mt))
-                .on_rank(a.owner(kk, j0))
+                .priority(prio(kk, cols[0], mt))
+                .on_rank(a.owner(kk, cols[0]))
                 .flops(f);
             let rp = t.read(piv_k);
             let rl = t.read(a.tile(kk, kk));
-            let mut cols_toks: Vec<Vec<_>> = (j0..j1)
-                .map(|j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect())
+            let mut cols_toks: Vec<Vec<_>> = cols
+                .iter()
+                .map(|&j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect())
                 .collect();
             t.submit(move |ctx| {
                 let piv = rp.get(ctx);
@@ -164,7 +161,6 @@ pub fn getrf_async<T: Scalar>(
                 }
                 Ok(())
             })?;
-            j0 = j1;
         }
         for j in kk + 1..nt {
             for m in kk + 1..mt {
@@ -186,46 +182,76 @@ pub fn getrf_async<T: Scalar>(
             }
         }
     }
-    // Interchanges of later panels on the columns of L, batched over columns.
-    let mut j0 = 0;
-    while j0 + 1 < kt {
-        let batch = swap_batch_columns(
-            a.tile_cols(j0) * (kt - j0 - 1),
-            a.nb(),
-            esz,
-            opts.swap_task_bytes,
-        )
-        .min(kt - 1 - j0);
-        let j1 = j0 + batch;
-        let mut t = seq
-            .task("laswp_left")
-            .priority(i64::MIN / 2)
-            .on_rank(a.owner(j0, j0));
-        // Read the pivots of every panel after j0.
-        let pivs: Vec<_> = (j0 + 1..kt).map(|p| t.read(&pivots[p])).collect();
-        let mut cols_toks: Vec<Vec<_>> = (j0..j1)
-            .map(|j| (j + 1..mt).map(|i| t.read_write(a.tile(i, j))).collect())
-            .collect();
-        t.submit(move |ctx| {
-            for (c, col) in cols_toks.iter_mut().enumerate() {
-                let j = j0 + c;
-                let mut tiles = views(col, ctx);
-                for p in j + 1..kt {
-                    // Rows of panel p, counted from tile row j + 1.
-                    let shift = (p - j - 1) * mb;
-                    let piv: Vec<usize> = pivs[p - j0 - 1]
-                        .get(ctx)
-                        .iter()
-                        .map(|&r| r + shift)
-                        .collect();
-                    k::laswp_tiles(&mut tiles, mb, shift, &piv);
+    // Interchanges of later panels on the columns of L, batched over columns of one owner.
+    if kt > 1 {
+        let batch = swap_batch_columns(a.tile_cols(0) * (kt - 1), a.nb(), esz, opts.swap_task_bytes);
+        for cols in owner_batches(a, usize::MAX, 0..kt - 1, batch) {
+            let j0 = cols[0];
+            let mut t = seq
+                .task("laswp_left")
+                .priority(i64::MIN / 2)
+                .on_rank(a.owner(j0, j0));
+            // Read the pivots of every panel after j0.
+            let pivs: Vec<_> = (j0 + 1..kt).map(|p| t.read(&pivots[p])).collect();
+            let mut cols_toks: Vec<(usize, Vec<_>)> = cols
+                .iter()
+                .map(|&j| (j, (j + 1..mt).map(|i| t.read_write(a.tile(i, j))).collect()))
+                .collect();
+            t.submit(move |ctx| {
+                for (j, col) in cols_toks.iter_mut() {
+                    let j = *j;
+                    let mut tiles = views(col, ctx);
+                    for p in j + 1..kt {
+                        // Rows of panel p, counted from tile row j + 1.
+                        let shift = (p - j - 1) * mb;
+                        let piv: Vec<usize> = pivs[p - j0 - 1]
+                            .get(ctx)
+                            .iter()
+                            .map(|&r| r + shift)
+                            .collect();
+                        k::laswp_tiles(&mut tiles, mb, shift, &piv);
+                    }
                 }
-            }
-            Ok(())
-        })?;
-        j0 = j1;
+                Ok(())
+            })?;
+        }
     }
     Ok(())
+}
+
+/// Splits the tile columns `cols` into row-interchange tasks: the first column alone (it
+/// is on the critical path), then batches of at most `batch` columns that have the same
+/// owner in tile row `row` (`usize::MAX`: on the diagonal), so that a task's columns
+/// live on one rank; with one rank the batches are runs of consecutive columns.
+fn owner_batches<T: Scalar>(
+    a: &TileMatrix<T>,
+    row: usize,
+    cols: std::ops::Range<usize>,
+    batch: usize,
+) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    let mut open: Vec<(usize, Vec<usize>)> = Vec::new();
+    for j in cols.clone() {
+        if j == cols.start {
+            out.push(vec![j]);
+            continue;
+        }
+        let o = a.owner(row.min(j), j);
+        let pos = match open.iter().position(|(r, _)| *r == o) {
+            Some(p) => p,
+            None => {
+                open.push((o, Vec::new()));
+                open.len() - 1
+            }
+        };
+        open[pos].1.push(j);
+        if open[pos].1.len() >= batch {
+            out.push(open.remove(pos).1);
+        }
+    }
+    out.extend(open.into_iter().map(|(_, c)| c));
+    out.sort_by_key(|c| c[0]);
+    out
 }
 
 /// LU factorization with partial pivoting of a tile matrix (LAPACK `xGETRF`):
@@ -268,24 +294,35 @@ pub fn getrf_with<T: Scalar>(
     getrf_async(&seq, a, &pivots, &info, opts)?;
     seq.wait()?;
     drop(seq);
-    finish_pivots(a, pivots, &info, ipiv)
+    finish_pivots(rt, a, pivots, &info, ipiv)
 }
 
 /// The per-panel pivot handles and the zero-pivot record [`getrf_async`] fills.
 pub fn pivot_handles<T: Scalar>(a: &TileMatrix<T>) -> (Vec<Handle<Vec<usize>>>, Arc<AtomicUsize>) {
     let kt = a.mt().min(a.nt());
-    let pivots = (0..kt).map(|_| Handle::new(Vec::new(), 0)).collect();
+    let pivots = (0..kt).map(|_| Handle::new_wire(Vec::new(), 0)).collect();
     (pivots, Arc::new(AtomicUsize::new(PIVOT_NONE)))
 }
 
 /// After the sequence of [`getrf_async`] has completed: LAPACK's global 0-based `ipiv`
-/// from the per-panel pivots, and [`Error::Singular`] for a zero pivot.
+/// from the per-panel pivots, and [`Error::Singular`] for a zero pivot. On several ranks
+/// it is a collective: the pivots and the zero-pivot record reach every rank.
 pub fn finish_pivots<T: Scalar>(
+    rt: &Runtime,
     a: &TileMatrix<T>,
     pivots: Vec<Handle<Vec<usize>>>,
     info: &AtomicUsize,
     ipiv: &mut [usize],
 ) -> Result<()> {
+    if rt.nranks() > 1 {
+        // A task on every rank that reads every panel's pivots brings them everywhere.
+        let seq = rt.sequence();
+        let mut t = seq.task("pivots");
+        let _toks: Vec<_> = pivots.iter().map(|p| t.read(p)).collect();
+        t.submit(|_| Ok(()))?;
+        seq.wait()?;
+    }
+    let zero = rt.agree_min(info.load(Ordering::Relaxed) as u64) as usize;
     let mut pos = 0;
     for (kk, p) in pivots.into_iter().enumerate() {
         let v = p
@@ -297,7 +334,7 @@ pub fn finish_pivots<T: Scalar>(
         }
     }
     debug_assert_eq!(pos, a.m().min(a.n()));
-    match info.load(Ordering::Relaxed) {
+    match zero {
         PIVOT_NONE => Ok(()),
         z => Err(Error::Singular { index: z + 1 }),
     }
@@ -396,7 +433,7 @@ pub fn getrf_nopiv<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>) -> Result<()> {
     check_finite_async(&seq, a, "A")?;
     getrf_nopiv_async(&seq, a, &info)?;
     seq.wait()?;
-    match info.load(Ordering::Relaxed) {
+    match rt.agree_min(info.load(Ordering::Relaxed) as u64) as usize {
         PIVOT_NONE => Ok(()),
         z => Err(Error::Singular { index: z + 1 }),
     }

@@ -264,7 +264,7 @@ pub fn getrf<T: Scalar>(rt: &Runtime, mut a: MatMut<'_, T>, ipiv: &mut [usize]) 
     unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
     wait_or_copy_back(&seq, rt, &ta, a)?;
     drop(seq);
-    super::getrf::finish_pivots(&ta, pivots, &info, ipiv)
+    super::getrf::finish_pivots(rt, &ta, pivots, &info, ipiv)
 }
 
 /// LU factorization without pivoting in place.
@@ -335,7 +335,7 @@ pub fn gesv<T: Scalar>(
     super::getrf_async(&seq, &ta, &pivots, &info, Default::default())?;
     unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
     wait_or_copy_back(&seq, rt, &ta, a)?;
-    super::getrf::finish_pivots(&ta, pivots, &info, ipiv)?;
+    super::getrf::finish_pivots(rt, &ta, pivots, &info, ipiv)?;
     super::getrs_async(&seq, Op::NoTrans, &ta, ipiv, &tb)?;
     unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
     seq.wait()

@@ -22,7 +22,7 @@ mod norm;
 mod potrf;
 
 pub use blas3::{gemm, gemm_async, herk, herk_async, syrk, syrk_async, trsm, trsm_async};
-pub use generate::{plghe, plgsy, plrnt, random_value};
+pub use generate::{plghe, plghe_on, plgsy, plrnt, plrnt_on, random_value};
 pub use geqrf::{
     gels, gels_op, geqrf, geqrf_async, qr_tau, qr_workspace, qr_workspace_from_tau, ungqr, unmqr,
     unmqr_async,

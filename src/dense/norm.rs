@@ -48,7 +48,7 @@ fn norm_impl<T: Scalar>(
     }
     let seq = rt.sequence();
     // (tile row, tile col, mirrored, partial, partial of the transpose for One/Inf)
-    type Part = (PartialNorm, Option<PartialNorm>);
+    type Part = NormPart;
     let mut parts: Vec<(usize, usize, bool, Handle<Part>)> = Vec::new();
     for j in 0..a.nt() {
         for i in 0..a.mt() {
@@ -66,7 +66,7 @@ fn norm_impl<T: Scalar>(
                     }
                 }
             };
-            let out = Handle::new((PartialNorm::Max(0.0), None), 0);
+            let out = Handle::new_wire(NormPart(PartialNorm::Max(0.0), None), 0);
             let mut t = seq.task("norm").on_rank(a.owner(i, j));
             let r = t.read(a.tile(i, j));
             let mut w = t.write(&out);
@@ -83,11 +83,17 @@ fn norm_impl<T: Scalar>(
                     (true, Norm::Inf) => Some(k::tile_norm(Norm::One, None, tile)),
                     _ => None,
                 };
-                *w.get_mut(ctx) = (p, q);
+                *w.get_mut(ctx) = NormPart(p, q);
                 Ok(())
             })?;
             parts.push((i, j, mirror, out));
         }
+    }
+    if rt.nranks() > 1 {
+        // Every rank combines every partial result: a task on every rank reads them all.
+        let mut t = seq.task("norm_gather");
+        let _toks: Vec<_> = parts.iter().map(|p| t.read(&p.3)).collect();
+        t.submit(|_| Ok(()))?;
     }
     seq.wait()?;
     drop(seq);
@@ -97,7 +103,7 @@ fn norm_impl<T: Scalar>(
     let mut max: f64 = 0.0;
     let mut ssq = (0.0, 1.0);
     for (i, j, mirror, h) in parts {
-        let (p, q) = h
+        let NormPart(p, q) = h
             .into_inner()
             .map_err(|_| Error::Runtime("norm result still shared".into()))?;
         for (p, transposed) in [(Some(p), false), (q, true)] {
@@ -136,4 +142,82 @@ fn norm_impl<T: Scalar>(
         Norm::Inf => rowsums.into_iter().fold(0.0, f64::max),
         Norm::Frobenius => ssq.0 * ssq.1.sqrt(),
     })
+}
+
+/// One tile's partial norm, and that of its transpose for mirrored tiles.
+struct NormPart(PartialNorm, Option<PartialNorm>);
+
+fn put_part(p: &PartialNorm, out: &mut Vec<u8>) {
+    let put = |out: &mut Vec<u8>, v: f64| out.extend_from_slice(&v.to_le_bytes());
+    match p {
+        PartialNorm::Max(v) => {
+            out.push(0);
+            put(out, *v);
+        }
+        PartialNorm::ColSums(c) | PartialNorm::RowSums(c) => {
+            out.push(if matches!(p, PartialNorm::ColSums(_)) { 1 } else { 2 });
+            out.extend_from_slice(&(c.len() as u64).to_le_bytes());
+            c.iter().for_each(|&v| put(out, v));
+        }
+        PartialNorm::Ssq { scale, sumsq } => {
+            out.push(3);
+            put(out, *scale);
+            put(out, *sumsq);
+        }
+    }
+}
+
+fn get_part(b: &[u8], at: &mut usize) -> Result<PartialNorm> {
+    let kind = *b
+        .get(*at)
+        .ok_or_else(|| Error::Runtime("truncated norm message".into()))?;
+    *at += 1;
+    let mut f = || -> Result<f64> {
+        let s = b
+            .get(*at..*at + 8)
+            .ok_or_else(|| Error::Runtime("truncated norm message".into()))?;
+        *at += 8;
+        Ok(f64::from_le_bytes(s.try_into().unwrap()))
+    };
+    Ok(match kind {
+        0 => PartialNorm::Max(f()?),
+        1 | 2 => {
+            let n = f()?.to_bits() as usize;
+            let v = (0..n).map(|_| f()).collect::<Result<Vec<f64>>>()?;
+            if kind == 1 {
+                PartialNorm::ColSums(v)
+            } else {
+                PartialNorm::RowSums(v)
+            }
+        }
+        _ => PartialNorm::Ssq {
+            scale: f()?,
+            sumsq: f()?,
+        },
+    })
+}
+
+impl crate::runtime::Wire for NormPart {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_part(&self.0, out);
+        match &self.1 {
+            None => out.push(0),
+            Some(q) => {
+                out.push(1);
+                put_part(q, out);
+            }
+        }
+    }
+    fn decode(&mut self, b: &[u8]) -> Result<()> {
+        let mut at = 0;
+        self.0 = get_part(b, &mut at)?;
+        self.1 = match b.get(at) {
+            Some(1) => {
+                at += 1;
+                Some(get_part(b, &mut at)?)
+            }
+            _ => None,
+        };
+        Ok(())
+    }
 }

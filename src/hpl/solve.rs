@@ -223,7 +223,7 @@ fn lu<T: crate::Scalar>(
     dense::getrf_async(&seq, a, &pivots, &info, LuOptions::default())?;
     seq.wait()?;
     drop(seq);
-    match dense::finish_pivots(a, pivots, &info, ipiv) {
+    match dense::finish_pivots(rt, a, pivots, &info, ipiv) {
         Ok(()) => Ok(None),
         Err(Error::Singular { index }) => Ok(Some(index)),
         Err(e) => Err(e),

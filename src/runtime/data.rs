@@ -1,6 +1,7 @@
 //! Registered data: handles, their replicas on memory nodes, and the per-handle state that
 //! dependency inference needs (last writer, readers since).
 
+use super::dist::{Shadow, Wire};
 use super::task::TaskNode;
 use crate::error::{Error, Result};
 use std::cell::UnsafeCell;
@@ -95,6 +96,24 @@ pub(crate) struct HandleInner<D> {
     pub(crate) commute_lock: Mutex<()>,
     pub(crate) coherence: Mutex<Coherence>,
     pub(crate) bytes: usize,
+    /// Which ranks hold the current version (updated at submission, the same on every rank).
+    pub(crate) shadow: Mutex<Shadow>,
+    /// How the data travels between ranks, when it can.
+    pub(crate) wire: Option<WireFns<D>>,
+}
+
+pub(crate) struct WireFns<D> {
+    encode: fn(&D, &mut Vec<u8>),
+    decode: fn(&mut D, &[u8]) -> Result<()>,
+    evict: fn(&mut D),
+}
+
+fn wire_fns<D: Wire>() -> WireFns<D> {
+    WireFns {
+        encode: <D as Wire>::encode,
+        decode: <D as Wire>::decode,
+        evict: <D as Wire>::evict,
+    }
 }
 
 // SAFETY: the data is only reached through access tokens whose use the runtime serialises
@@ -123,8 +142,39 @@ impl<D> Clone for Handle<D> {
 
 impl<D: Send + Sync + 'static> Handle<D> {
     /// Registers `data`, valid on the host. `bytes` is its size, used by traces and by the
-    /// transfer cost models.
+    /// transfer cost models. Every rank is taken to hold the same value (each rank creates
+    /// it identically); the data cannot travel between ranks (see [`Handle::new_wire`]).
     pub fn new(data: D, bytes: usize) -> Self {
+        Self::build(data, bytes, Shadow::everywhere(), None)
+    }
+
+    /// Scratch space: every rank (and every task that declares it) uses its own copy, which
+    /// never travels between ranks. Tasks touching it are still ordered on each rank.
+    pub fn scratch(data: D, bytes: usize) -> Self {
+        let mut sh = Shadow::everywhere();
+        sh.local = true;
+        Self::build(data, bytes, sh, None)
+    }
+
+    /// Like [`Handle::new`], for data that can travel between ranks when a task on another
+    /// rank needs it.
+    pub fn new_wire(data: D, bytes: usize) -> Self
+    where
+        D: Wire,
+    {
+        Self::build(data, bytes, Shadow::everywhere(), Some(wire_fns::<D>()))
+    }
+
+    /// Data whose valid value lives on `rank` only (the other ranks pass a placeholder,
+    /// such as an empty tile): tasks elsewhere that read it receive it from there.
+    pub fn new_on(data: D, bytes: usize, rank: usize) -> Self
+    where
+        D: Wire,
+    {
+        Self::build(data, bytes, Shadow::on(rank), Some(wire_fns::<D>()))
+    }
+
+    fn build(data: D, bytes: usize, shadow: Shadow, wire: Option<WireFns<D>>) -> Self {
         Handle {
             inner: Arc::new(HandleInner {
                 id: NEXT_HANDLE.fetch_add(1, Ordering::Relaxed),
@@ -139,6 +189,8 @@ impl<D: Send + Sync + 'static> Handle<D> {
                     replicas: vec![(MemoryNode::Host, ReplicaState::Modified)],
                 }),
                 bytes,
+                shadow: Mutex::new(shadow),
+                wire,
             }),
         }
     }
@@ -197,6 +249,14 @@ pub(crate) trait AnyHandle: Send + Sync {
     /// Makes the replica on `node` valid for `mode` before a task runs, and invalidates the
     /// others when the task writes.
     fn acquire(&self, node: MemoryNode, mode: Access) -> Result<()>;
+    fn shadow(&self) -> &Mutex<Shadow>;
+    fn can_travel(&self) -> bool;
+    /// Encodes the data. Only called by a communication task holding read access.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Replaces the data. Only called by a communication task holding write access.
+    fn decode(&self, bytes: &[u8]) -> Result<()>;
+    /// Frees a stale copy. Only called by a task holding write access.
+    fn evict(&self);
 }
 
 impl<D: Send + Sync> AnyHandle for HandleInner<D> {
@@ -208,6 +268,36 @@ impl<D: Send + Sync> AnyHandle for HandleInner<D> {
     }
     fn deps(&self) -> &Mutex<DepState> {
         &self.deps
+    }
+    fn shadow(&self) -> &Mutex<Shadow> {
+        &self.shadow
+    }
+    fn can_travel(&self) -> bool {
+        self.wire.is_some()
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        if let Some(w) = &self.wire {
+            // SAFETY: called by a running communication task that declared a read of this
+            // handle: dependency inference excludes concurrent writers.
+            (w.encode)(unsafe { &*self.data.get() }, out)
+        }
+    }
+    fn decode(&self, bytes: &[u8]) -> Result<()> {
+        match &self.wire {
+            // SAFETY: called by a running communication task that declared a write of this
+            // handle: dependency inference excludes every other access meanwhile.
+            Some(w) => (w.decode)(unsafe { &mut *self.data.get() }, bytes),
+            None => Err(Error::Runtime(format!(
+                "handle {} cannot travel between ranks",
+                self.id
+            ))),
+        }
+    }
+    fn evict(&self) {
+        if let Some(w) = &self.wire {
+            // SAFETY: as for `decode`: the caller holds write access.
+            (w.evict)(unsafe { &mut *self.data.get() })
+        }
     }
     fn acquire(&self, node: MemoryNode, mode: Access) -> Result<()> {
         let mut c = self.coherence.lock().unwrap();

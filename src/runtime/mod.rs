@@ -38,10 +38,13 @@
 //! 2 workers (`cargo bench --bench runtime`).
 
 mod data;
+mod dist;
 mod task;
 mod trace;
 
 pub use data::{Access, Handle, MemoryNode, ReplicaState};
+pub use dist::{LocalTransport, RecvDone, SendDone, Transport, Wire};
+pub(crate) use dist::{get_u64 as dist_get_u64, put_u64 as dist_put_u64};
 pub use task::{CommuteToken, ReadToken, TaskBuilder, TaskContext, WriteToken};
 pub use trace::{Trace, TraceEvent};
 
@@ -65,6 +68,9 @@ pub struct RuntimeConfig {
     pub window: usize,
     /// Record a trace of every task (default: off, or on when `TESSERA_TRACE` is set).
     pub trace: bool,
+    /// The ranks this runtime spans, when it is one of several (default: none, one
+    /// process). Every rank then submits the same tasks; see the module documentation.
+    pub transport: Option<Arc<dyn Transport>>,
 }
 
 impl Default for RuntimeConfig {
@@ -75,6 +81,7 @@ impl Default for RuntimeConfig {
             workers,
             window: 100_000,
             trace: crate::env::trace_requested(),
+            transport: None,
         }
     }
 }
@@ -90,6 +97,11 @@ impl RuntimeConfig {
     /// Turns tracing on or off.
     pub fn trace(mut self, on: bool) -> Self {
         self.trace = on;
+        self
+    }
+    /// Makes the runtime one rank of a distributed run over `transport`.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
         self
     }
 }
@@ -139,6 +151,9 @@ pub(crate) struct Shared {
     trace: Mutex<Vec<TraceEvent>>,
     epoch: Instant,
     workers: usize,
+    transport: Option<Arc<dyn Transport>>,
+    /// Tags of transfers, drawn in submission order (the same on every rank).
+    next_tag: AtomicU64,
 }
 
 /// The task runtime: a pool of worker threads and a scheduler. Create one and pass it to
@@ -171,6 +186,8 @@ impl Runtime {
             trace: Mutex::new(Vec::new()),
             epoch: Instant::now(),
             workers,
+            transport: config.transport.clone(),
+            next_tag: AtomicU64::new(0),
         });
         let threads = (0..workers)
             .map(|w| {
@@ -196,12 +213,23 @@ impl Runtime {
 
     /// This process's rank (0 without MPI).
     pub fn rank(&self) -> usize {
-        0
+        self.shared.transport.as_ref().map_or(0, |t| t.rank())
     }
 
     /// Number of ranks (1 without MPI).
     pub fn nranks(&self) -> usize {
-        1
+        self.shared.transport.as_ref().map_or(1, |t| t.size())
+    }
+
+    /// Bytes of tile data (and other handle data) this rank sent and received so far.
+    pub fn comm_bytes(&self) -> (u64, u64) {
+        self.shared.transport.as_ref().map_or((0, 0), |t| t.bytes())
+    }
+
+    /// The smallest of every rank's `v` (a collective: every rank calls it at the same
+    /// point; `v` itself with one rank).
+    pub fn agree_min(&self, v: u64) -> u64 {
+        agree_min(&self.shared, v)
     }
 
     /// A new sequence to submit tasks into.
@@ -261,12 +289,27 @@ pub(crate) struct RuntimeRef {
     shared: Arc<Shared>,
 }
 
+fn agree_min(s: &Shared, v: u64) -> u64 {
+    match &s.transport {
+        Some(t) if t.size() > 1 => t
+            .allgather(v.to_le_bytes().to_vec())
+            .iter()
+            .map(|b| u64::from_le_bytes(b[..8].try_into().unwrap()))
+            .min()
+            .unwrap_or(v),
+        _ => v,
+    }
+}
+
 impl RuntimeRef {
     pub(crate) fn rank(&self) -> usize {
-        0
+        self.shared.transport.as_ref().map_or(0, |t| t.rank())
     }
     pub(crate) fn nranks(&self) -> usize {
-        1
+        self.shared.transport.as_ref().map_or(1, |t| t.size())
+    }
+    pub(crate) fn next_tag(&self) -> u64 {
+        self.shared.next_tag.fetch_add(1, Ordering::Relaxed)
     }
 
     pub(crate) fn submit_node(&self, node: Arc<TaskNode>) -> Result<()> {
@@ -294,7 +337,14 @@ impl RuntimeRef {
     }
 }
 
-fn push_ready(s: &Shared, tasks: Vec<Arc<TaskNode>>) {
+fn push_ready(s: &Arc<Shared>, mut tasks: Vec<Arc<TaskNode>>) {
+    if tasks.iter().any(|t| t.comm.is_some()) {
+        let (comm, rest): (Vec<_>, Vec<_>) = tasks.into_iter().partition(|t| t.comm.is_some());
+        tasks = rest;
+        for t in comm {
+            start_comm(s, t);
+        }
+    }
     if tasks.is_empty() {
         return;
     }
@@ -320,7 +370,7 @@ fn push_ready(s: &Shared, tasks: Vec<Arc<TaskNode>>) {
     }
 }
 
-fn worker_loop(s: &Shared, worker: usize) {
+fn worker_loop(s: &Arc<Shared>, worker: usize) {
     let mut ready_buf: Vec<Arc<TaskNode>> = Vec::new();
     loop {
         let task = {
@@ -340,42 +390,106 @@ fn worker_loop(s: &Shared, worker: usize) {
             }
         };
         run_task(s, worker, &task);
-        // Completion: release the successors.
-        let succs = {
-            let mut st = task.state.lock().unwrap();
-            st.done = true;
-            std::mem::take(&mut st.succs)
-        };
-        let failed = task.poisoned.load(Ordering::Relaxed);
-        for t in succs {
+        finish_task(s, task, &mut ready_buf);
+    }
+}
+
+/// Completion: releases the successors, the sequence and the submission window.
+fn finish_task(s: &Arc<Shared>, task: Arc<TaskNode>, ready_buf: &mut Vec<Arc<TaskNode>>) {
+    let succs = {
+        let mut st = task.state.lock().unwrap();
+        st.done = true;
+        std::mem::take(&mut st.succs)
+    };
+    let failed = task.poisoned.load(Ordering::Relaxed);
+    for t in succs {
+        if failed {
+            t.poisoned.store(true, Ordering::Relaxed);
+        }
+        if t.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            ready_buf.push(t);
+        }
+    }
+    push_ready(s, std::mem::take(ready_buf));
+    let seq = task.seq.clone();
+    task.accesses.lock().unwrap().clear();
+    drop(task);
+    if seq.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let _g = seq.done_mx.lock().unwrap();
+        seq.done_cv.notify_all();
+    }
+    s.completed.fetch_add(1, Ordering::Relaxed);
+    let before = s.in_flight.fetch_sub(1, Ordering::AcqRel);
+    if before == s.window / 2 + 1 || before == 1 {
+        let _g = s.window_mx.lock().unwrap();
+        s.window_cv.notify_all();
+    }
+    if before == 1 && s.shutdown.load(Ordering::Acquire) {
+        let _q = s.queue.lock().unwrap();
+        s.work_cv.notify_all();
+    }
+}
+
+/// Hands a ready communication task to the transport; it completes from there. Sends and
+/// receives always happen, even in a failed sequence: a send then carries the error, so
+/// that the receiving rank fails with the same error instead of waiting forever.
+fn start_comm(s: &Arc<Shared>, task: Arc<TaskNode>) {
+    let op = task.comm.expect("a communication task");
+    // The task's one access (cleared when it finishes, so no cycle through the handle).
+    let h = task.accesses.lock().unwrap()[0].0.clone();
+    match op {
+        dist::CommOp::Evict => {
+            h.evict();
+            finish_task(s, task, &mut Vec::new());
+        }
+        dist::CommOp::Send { dest, tag } => {
+            let mut payload = Vec::with_capacity(h.bytes() + 64);
+            let failed =
+                task.poisoned.load(Ordering::Relaxed) || task.seq.failed.load(Ordering::Relaxed);
             if failed {
-                t.poisoned.store(true, Ordering::Relaxed);
+                payload.push(1);
+                let e = task.seq.error.lock().unwrap().clone().map_or_else(
+                    || Error::Runtime("the data was not produced: a task it depends on failed".into()),
+                    |(e, _)| e,
+                );
+                dist::encode_error(&e, &mut payload);
+            } else {
+                payload.push(0);
+                h.encode(&mut payload);
             }
-            if t.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-                ready_buf.push(t);
-            }
+            let transport = s.transport.clone().expect("communication without a transport");
+            let s2 = s.clone();
+            transport.send(
+                dest,
+                tag,
+                payload,
+                Box::new(move || finish_task(&s2, task, &mut Vec::new())),
+            );
         }
-        push_ready(s, std::mem::take(&mut ready_buf));
-        let seq = task.seq.clone();
-        drop(task);
-        if seq.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let _g = seq.done_mx.lock().unwrap();
-            seq.done_cv.notify_all();
-        }
-        s.completed.fetch_add(1, Ordering::Relaxed);
-        let before = s.in_flight.fetch_sub(1, Ordering::AcqRel);
-        if before == s.window / 2 + 1 || before == 1 {
-            let _g = s.window_mx.lock().unwrap();
-            s.window_cv.notify_all();
-        }
-        if before == 1 && s.shutdown.load(Ordering::Acquire) {
-            let _q = s.queue.lock().unwrap();
-            s.work_cv.notify_all();
+        dist::CommOp::Recv { src, tag } => {
+            let transport = s.transport.clone().expect("communication without a transport");
+            let s2 = s.clone();
+            transport.recv(
+                src,
+                tag,
+                Box::new(move |msg: Vec<u8>| {
+                    let res = match msg.first() {
+                        Some(0) => h.decode(&msg[1..]),
+                        Some(_) => Err(dist::decode_error(&msg[1..])),
+                        None => Err(Error::Runtime("empty message".into())),
+                    };
+                    if let Err(e) = res {
+                        task.poisoned.store(true, Ordering::Relaxed);
+                        task.seq.fail_primary(e);
+                    }
+                    finish_task(&s2, task, &mut Vec::new());
+                }),
+            );
         }
     }
 }
 
-fn run_task(s: &Shared, worker: usize, task: &Arc<TaskNode>) {
+fn run_task(s: &Arc<Shared>, worker: usize, task: &Arc<TaskNode>) {
     let body = task.body.lock().unwrap().take();
     let accesses = std::mem::take(&mut *task.accesses.lock().unwrap());
     let seq = &task.seq;
@@ -383,7 +497,7 @@ fn run_task(s: &Shared, worker: usize, task: &Arc<TaskNode>) {
         if task.poisoned.load(Ordering::Relaxed) {
             // A predecessor failed, possibly in another sequence: this sequence did not
             // complete its work either (its first error, if any, is kept).
-            seq.fail(Error::Runtime(format!(
+            seq.fail_secondary(Error::Runtime(format!(
                 "task '{}' was skipped: a task it depends on failed",
                 task.kind
             )));
@@ -399,7 +513,7 @@ fn run_task(s: &Shared, worker: usize, task: &Arc<TaskNode>) {
     };
     for (h, mode) in &accesses {
         if let Err(e) = h.acquire(ctx.node, *mode) {
-            seq.fail(e);
+            seq.fail_primary(e);
             task.poisoned.store(true, Ordering::Relaxed);
             return;
         }
@@ -441,12 +555,13 @@ fn run_task(s: &Shared, worker: usize, task: &Arc<TaskNode>) {
     };
     if let Some(e) = err {
         task.poisoned.store(true, Ordering::Relaxed);
-        seq.fail(e);
+        seq.fail_primary(e);
     }
 }
 
 pub(crate) struct SeqInner {
-    error: Mutex<Option<Error>>,
+    /// The first error, and whether it is a cause (not a skipped task's consequence).
+    error: Mutex<Option<(Error, bool)>>,
     failed: AtomicBool,
     outstanding: AtomicUsize,
     done_mx: Mutex<()>,
@@ -454,12 +569,21 @@ pub(crate) struct SeqInner {
 }
 
 impl SeqInner {
-    fn fail(&self, e: Error) {
+    /// Records `e` unless an error is recorded; a cause replaces a consequence.
+    fn record(&self, e: Error, primary: bool) {
         let mut g = self.error.lock().unwrap();
-        if g.is_none() {
-            *g = Some(e);
+        match &*g {
+            None => *g = Some((e, primary)),
+            Some((_, false)) if primary => *g = Some((e, primary)),
+            _ => {}
         }
         self.failed.store(true, Ordering::Release);
+    }
+    fn fail_primary(&self, e: Error) {
+        self.record(e, true)
+    }
+    fn fail_secondary(&self, e: Error) {
+        self.record(e, false)
     }
 }
 
@@ -480,6 +604,10 @@ impl Sequence {
 
     /// Waits until every task submitted so far has finished or been skipped; returns the
     /// first error, if any (it stays recorded: waiting again returns it again).
+    ///
+    /// On several ranks this is a collective (every rank waits at the same point) and
+    /// every rank returns the same result: the error of the lowest rank that had a cause
+    /// of failure (a failing task, not one skipped because of it).
     pub fn wait(&self) -> Result<()> {
         let s = &self.inner;
         if s.outstanding.load(Ordering::Acquire) != 0 {
@@ -488,9 +616,34 @@ impl Sequence {
                 g = s.done_cv.wait(g).unwrap();
             }
         }
-        match &*s.error.lock().unwrap() {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
+        if let Some(t) = &self.rt.shared.transport {
+            if t.size() > 1 {
+                self.agree_on_error(t.as_ref());
+            }
+        }
+        self.status()
+    }
+
+    /// Makes every rank's recorded error the same (see [`Sequence::wait`]).
+    fn agree_on_error(&self, t: &dyn Transport) {
+        let mine = {
+            let g = self.inner.error.lock().unwrap();
+            let mut b = Vec::new();
+            if let Some((e, primary)) = &*g {
+                b.push(if *primary { 2 } else { 1 });
+                dist::encode_error(e, &mut b);
+            }
+            b
+        };
+        let all = t.allgather(mine);
+        let pick = all
+            .iter()
+            .find(|b| b.first() == Some(&2))
+            .or_else(|| all.iter().find(|b| b.first() == Some(&1)));
+        if let Some(b) = pick {
+            let e = dist::decode_error(&b[1..]);
+            *self.inner.error.lock().unwrap() = Some((e, b[0] == 2));
+            self.inner.failed.store(true, Ordering::Release);
         }
     }
 
@@ -510,10 +663,10 @@ impl Sequence {
         self.status().and(side_result)
     }
 
-    /// The first error recorded so far, without waiting.
+    /// The first error recorded so far, without waiting (on this rank only).
     pub fn status(&self) -> Result<()> {
         match &*self.inner.error.lock().unwrap() {
-            Some(e) => Err(e.clone()),
+            Some((e, _)) => Err(e.clone()),
             None => Ok(()),
         }
     }
@@ -521,7 +674,12 @@ impl Sequence {
     /// Records an error from the submitting thread (e.g. a failed check between two waves
     /// of submission); tasks not yet started are then skipped.
     pub fn fail(&self, e: Error) {
-        self.inner.fail(e)
+        self.inner.fail_primary(e)
+    }
+
+    /// The runtime's rank and number of ranks.
+    pub fn ranks(&self) -> (usize, usize) {
+        (self.rt.rank(), self.rt.nranks())
     }
 }
 

@@ -2,6 +2,7 @@
 //! body uses to reach its data, and the graph node the scheduler runs.
 
 use super::data::{Access, AnyHandle, Handle, MemoryNode};
+use super::dist::CommOp;
 use super::{SeqInner, Sequence};
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -30,6 +31,8 @@ pub(crate) struct TaskNode {
     /// Cleared when the task finishes, so that finished tasks kept as "last writer" by
     /// handles do not keep other handles alive.
     pub(crate) accesses: Mutex<Vec<(Arc<dyn AnyHandle>, Access)>>,
+    /// Set for the communication tasks of distributed runs (they run on the transport).
+    pub(crate) comm: Option<CommOp>,
 }
 
 impl TaskNode {
@@ -134,7 +137,7 @@ pub struct TaskBuilder<'s> {
     kind: &'static str,
     priority: i64,
     flops: f64,
-    rank: usize,
+    rank: Option<usize>,
     accesses: Vec<(Arc<dyn AnyHandle>, Access)>,
     conflict: Option<String>,
 }
@@ -147,7 +150,7 @@ impl<'s> TaskBuilder<'s> {
             kind,
             priority: 0,
             flops: 0.0,
-            rank: seq.rt.rank(),
+            rank: None,
             accesses: Vec::with_capacity(4),
             conflict: None,
         }
@@ -166,9 +169,10 @@ impl<'s> TaskBuilder<'s> {
     }
 
     /// The rank that executes the task (the owner of the data it writes). With one process
-    /// every task runs on rank 0.
+    /// every task runs on rank 0. A task given no rank runs on every rank (each computes the
+    /// same thing from the same inputs, which are first sent to the ranks that lack them).
     pub fn on_rank(mut self, rank: usize) -> Self {
-        self.rank = rank;
+        self.rank = Some(rank);
         self
     }
 
@@ -257,13 +261,18 @@ impl<'s> TaskBuilder<'s> {
             return Err(Error::Runtime(c));
         }
         let rt = &self.seq.rt;
-        if self.rank >= rt.nranks() {
-            return Err(Error::Runtime(format!(
-                "task '{}' is mapped to rank {} but the runtime has {} rank(s)",
-                self.kind,
-                self.rank,
-                rt.nranks()
-            )));
+        if let Some(rank) = self.rank {
+            if rank >= rt.nranks() {
+                return Err(Error::Runtime(format!(
+                    "task '{}' is mapped to rank {} but the runtime has {} rank(s)",
+                    self.kind,
+                    rank,
+                    rt.nranks()
+                )));
+            }
+        }
+        if rt.nranks() > 1 && !self.distribute()? {
+            return Ok(());
         }
         let node = Arc::new(TaskNode {
             id: self.id,
@@ -279,8 +288,97 @@ impl<'s> TaskBuilder<'s> {
             seq: self.seq.inner.clone(),
             poisoned: AtomicBool::new(false),
             accesses: Mutex::new(self.accesses),
+            comm: None,
         });
         rt.submit_node(node)
+    }
+
+    /// The distributed part of submission (owner computes): posts the transfers the task
+    /// needs, records where its outputs now live, and says whether this rank runs it.
+    fn distribute(&mut self) -> Result<bool> {
+        let rt = &self.seq.rt;
+        let (me, n) = (rt.rank(), rt.nranks());
+        let runs = |r: usize| self.rank.is_none_or(|x| x == r);
+        // Plan first, so that an error changes nothing. A write-only access on a rank
+        // without the current version also fetches it (the data may be a placeholder).
+        let mut plan: Vec<(usize, usize, usize)> = Vec::new();
+        for (idx, (h, _)) in self.accesses.iter().enumerate() {
+            let sh = h.shadow().lock().unwrap();
+            if sh.local {
+                continue;
+            }
+            for e in (0..n).filter(|&e| runs(e)) {
+                if !sh.is_valid(e) {
+                    if !h.can_travel() {
+                        return Err(Error::Runtime(format!(
+                            "task '{}' on rank {e} needs handle {} from rank {}, but its data \
+                             cannot travel between ranks (create it with Handle::new_wire)",
+                            self.kind,
+                            h.id(),
+                            sh.holder
+                        )));
+                    }
+                    let id = h.id();
+                    if !plan
+                        .iter()
+                        .any(|p| p.2 == e && self.accesses[p.0].0.id() == id)
+                    {
+                        plan.push((idx, sh.holder, e));
+                    }
+                }
+            }
+        }
+        for &(idx, src, dest) in &plan {
+            let h = self.accesses[idx].0.clone();
+            let tag = rt.next_tag();
+            if me == src {
+                self.comm_task(CommOp::Send { dest, tag }, h.clone(), Access::Read)?;
+            }
+            if me == dest {
+                self.comm_task(CommOp::Recv { src, tag }, h.clone(), Access::Write)?;
+            }
+            h.shadow().lock().unwrap().set(dest);
+        }
+        for (h, mode) in &self.accesses {
+            if !mode.writes() {
+                continue;
+            }
+            let mut sh = h.shadow().lock().unwrap();
+            if sh.local {
+                continue;
+            }
+            let had = sh.is_valid(me);
+            sh.written_by(self.rank);
+            if had && !sh.is_valid(me) && h.can_travel() {
+                drop(sh);
+                self.comm_task(CommOp::Evict, h.clone(), Access::Write)?;
+            }
+        }
+        Ok(runs(me))
+    }
+
+    fn comm_task(&self, op: CommOp, handle: Arc<dyn AnyHandle>, mode: Access) -> Result<()> {
+        let node = Arc::new(TaskNode {
+            id: NEXT_TASK.fetch_add(1, Ordering::Relaxed),
+            kind: match op {
+                CommOp::Send { .. } => "send",
+                CommOp::Recv { .. } => "recv",
+                CommOp::Evict => "evict",
+            },
+            priority: self.priority,
+            flops: 0.0,
+            pending: AtomicUsize::new(1),
+            state: Mutex::new(NodeState {
+                done: false,
+                succs: Vec::new(),
+            }),
+            body: Mutex::new(None),
+            seq: self.seq.inner.clone(),
+            poisoned: AtomicBool::new(false),
+            accesses: Mutex::new(vec![(handle, mode)]),
+            comm: Some(op),
+        });
+        self.seq.rt.submit_node(node)
     }
 }
 

@@ -87,6 +87,118 @@ impl<T: Scalar> TileMatrix<T> {
         Ok(out)
     }
 
+    /// Distributes the column-major matrix `a`, given on rank `root` only (`None` on the
+    /// other ranks; `shape` is its `(m, n)`, the same on every rank), over the runtime's
+    /// ranks by `dist`: every rank ends up with only its tiles. A collective.
+    pub fn scatter(
+        rt: &Runtime,
+        root: usize,
+        a: Option<MatRef<'_, T>>,
+        shape: (usize, usize),
+        mb: usize,
+        nb: usize,
+        dist: Arc<dyn super::Distribution>,
+    ) -> Result<Self> {
+        let (m, n) = shape;
+        let me = rt.rank();
+        if root >= rt.nranks() {
+            return Err(Error::invalid(0, format!("scatter: no rank {root}")));
+        }
+        if me == root && a.is_none_or(|a| a.nrows() != m || a.ncols() != n) {
+            return Err(Error::invalid(
+                0,
+                format!("scatter: the root must pass the {m} x {n} matrix"),
+            ));
+        }
+        let out = Self::new_distributed(rt, m, n, mb, nb, dist)?;
+        let seq = rt.sequence();
+        for j in 0..out.nt() {
+            for i in 0..out.mt() {
+                let (r, c) = (out.tile_rows(i), out.tile_cols(j));
+                // The root's copy of the tile travels to its owner as the input of the task
+                // that stores it there.
+                let part = match a {
+                    Some(a) if me == root => {
+                        let mut t = Tile::zeros(r, c);
+                        t.as_mut().copy_from(a.submatrix(i * mb, j * nb, r, c));
+                        t
+                    }
+                    _ => Tile {
+                        m: r,
+                        n: c,
+                        data: Vec::new(),
+                    },
+                };
+                let src = crate::runtime::Handle::new_on(part, r * c * std::mem::size_of::<T>(), root);
+                let mut t = seq.task("scatter").on_rank(out.owner(i, j));
+                let rs = t.read(&src);
+                let mut w = t.write(out.tile(i, j));
+                t.submit(move |ctx| {
+                    let s = rs.get(ctx);
+                    let d = w.get_mut(ctx);
+                    d.data.clear();
+                    d.data.extend_from_slice(&s.data);
+                    Ok(())
+                })?;
+            }
+        }
+        seq.wait()?;
+        Ok(out)
+    }
+
+    /// Gathers the view into the column-major `dst` on rank `root` (`None` elsewhere). A
+    /// collective; each tile is sent once, from the rank holding it to the root.
+    pub fn gather(&self, rt: &Runtime, root: usize, dst: Option<MatMut<'_, T>>) -> Result<()> {
+        let (m, n) = (self.m(), self.n());
+        let me = rt.rank();
+        if root >= rt.nranks() {
+            return Err(Error::invalid(0, format!("gather: no rank {root}")));
+        }
+        let d = match dst {
+            Some(d) if d.nrows() == m && d.ncols() == n => Some(RawView {
+                ptr: d.as_ptr() as *mut T,
+                rs: d.row_stride(),
+                cs: d.col_stride(),
+            }),
+            _ if me == root => {
+                return Err(Error::invalid(
+                    0,
+                    format!("gather: the root must pass a {m} x {n} destination"),
+                ))
+            }
+            _ => None,
+        };
+        let (mb, nb) = (self.mb(), self.nb());
+        let seq = rt.sequence();
+        for j in 0..self.nt() {
+            for i in 0..self.mt() {
+                let mut t = seq.task("gather").on_rank(root).priority(i64::MIN / 4);
+                let r = t.read(self.tile(i, j));
+                let (r0, c0) = (i * mb, j * nb);
+                t.submit(move |ctx| {
+                    let tile = r.get(ctx);
+                    let Some(d) = d else {
+                        return Err(Error::Runtime("gather: no destination on the root".into()));
+                    };
+                    // SAFETY: each task writes its own disjoint block of `dst`, which is
+                    // borrowed until this function returns, after the wait below.
+                    let mut v = unsafe {
+                        MatMut::from_raw_parts_mut(
+                            d.ptr.offset(r0 as isize * d.rs + c0 as isize * d.cs),
+                            tile.m,
+                            tile.n,
+                            d.rs,
+                            d.cs,
+                        )
+                    };
+                    v.copy_from(tile.as_ref());
+                    Ok(())
+                })?;
+            }
+        }
+        seq.wait()
+    }
+
     /// Copies the view into a column-major matrix of the same shape, in parallel on the
     /// runtime's workers, after the tasks already submitted on its tiles.
     pub fn to_col_major(&self, rt: &Runtime, dst: MatMut<'_, T>) -> Result<()> {
@@ -158,14 +270,25 @@ impl<T: Scalar> TileMatrix<T> {
 
     /// A deep copy of the view (same tile size, same distribution), made by tasks.
     pub fn duplicate(&self, rt: &Runtime) -> Result<Self> {
-        let out = Self::from_fn_tiles(
-            self.m(),
-            self.n(),
-            self.mb(),
-            self.nb(),
-            self.distribution().clone(),
-            |_, _, t| t,
-        );
+        let out = if rt.nranks() > 1 {
+            Self::new_distributed(
+                rt,
+                self.m(),
+                self.n(),
+                self.mb(),
+                self.nb(),
+                self.distribution().clone(),
+            )?
+        } else {
+            Self::from_fn_tiles(
+                self.m(),
+                self.n(),
+                self.mb(),
+                self.nb(),
+                self.distribution().clone(),
+                |_, _, t| t,
+            )
+        };
         let seq = rt.sequence();
         copy_overlap_async(&seq, self, &out)?;
         seq.wait()?;

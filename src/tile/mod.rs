@@ -13,7 +13,7 @@ mod convert;
 mod distribution;
 
 pub use convert::copy_overlap_async;
-pub use distribution::{BlockCyclic2D, Distribution};
+pub use distribution::{BlockCyclic2D, Distribution, SymmetricBlockCyclic};
 
 use crate::error::{Error, Result};
 use crate::runtime::Handle;
@@ -50,6 +50,51 @@ impl<T: Scalar> Tile<T> {
     /// A mutable view of the tile.
     pub fn as_mut(&mut self) -> MatMut<'_, T> {
         MatMut::from_column_major_slice_mut(&mut self.data, self.m, self.n)
+    }
+}
+
+impl<T: Scalar> crate::runtime::Wire for Tile<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        crate::runtime::dist_put_u64(out, self.m as u64);
+        crate::runtime::dist_put_u64(out, self.n as u64);
+        // SAFETY: the scalar types (f32, f64 and their complex pairs) are plain old data
+        // without padding, so their memory is a valid byte slice of the same extent.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                self.data.as_ptr() as *const u8,
+                std::mem::size_of_val(self.data.as_slice()),
+            )
+        };
+        out.extend_from_slice(bytes);
+    }
+    fn decode(&mut self, b: &[u8]) -> Result<()> {
+        let mut at = 0;
+        let m = crate::runtime::dist_get_u64(b, &mut at)? as usize;
+        let n = crate::runtime::dist_get_u64(b, &mut at)? as usize;
+        let body = &b[at..];
+        if body.len() != m * n * std::mem::size_of::<T>() {
+            return Err(Error::Runtime(format!(
+                "a {m} x {n} tile arrived with {} bytes",
+                body.len()
+            )));
+        }
+        self.m = m;
+        self.n = n;
+        self.data.clear();
+        self.data.resize(m * n, T::zero());
+        // SAFETY: `data` holds exactly `body.len()` bytes of plain-old-data scalars (any
+        // bit pattern is a valid value), and the two regions do not overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                body.as_ptr(),
+                self.data.as_mut_ptr() as *mut u8,
+                body.len(),
+            )
+        };
+        Ok(())
+    }
+    fn evict(&mut self) {
+        self.data = Vec::new();
     }
 }
 
@@ -152,7 +197,7 @@ impl<T: Scalar> TileMatrix<T> {
                 let (r, c) = ((m - i * mb).min(mb), (n - j * nb).min(nb));
                 let t = f(i, j, Tile::zeros(r, c));
                 let bytes = t.data.len() * std::mem::size_of::<T>();
-                tiles.push(Handle::new(t, bytes));
+                tiles.push(Handle::new_wire(t, bytes));
             }
         }
         TileMatrix {
@@ -170,6 +215,65 @@ impl<T: Scalar> TileMatrix<T> {
             mt,
             nt,
         }
+    }
+
+    /// A zero matrix distributed over the runtime's ranks by `dist`: each rank allocates
+    /// only the tiles it owns (the others are empty placeholders, filled when a task on
+    /// this rank needs them). With one rank this is [`TileMatrix::zeros`] with `dist`.
+    pub fn new_distributed(
+        rt: &crate::runtime::Runtime,
+        m: usize,
+        n: usize,
+        mb: usize,
+        nb: usize,
+        dist: Arc<dyn Distribution>,
+    ) -> Result<Self> {
+        Self::check_tile_size(mb, nb)?;
+        if dist.nranks() > rt.nranks() {
+            return Err(Error::invalid(
+                0,
+                format!(
+                    "the distribution spans {} ranks but the runtime has {}",
+                    dist.nranks(),
+                    rt.nranks()
+                ),
+            ));
+        }
+        let me = rt.rank();
+        let mt = m.div_ceil(mb);
+        let nt = n.div_ceil(nb);
+        let mut tiles = Vec::with_capacity(mt * nt);
+        for j in 0..nt {
+            for i in 0..mt {
+                let (r, c) = ((m - i * mb).min(mb), (n - j * nb).min(nb));
+                let owner = dist.owner(i, j);
+                let t = if owner == me {
+                    Tile::zeros(r, c)
+                } else {
+                    Tile {
+                        m: r,
+                        n: c,
+                        data: Vec::new(),
+                    }
+                };
+                tiles.push(Handle::new_on(t, r * c * std::mem::size_of::<T>(), owner));
+            }
+        }
+        Ok(TileMatrix {
+            st: Arc::new(Storage {
+                m,
+                n,
+                mb,
+                nb,
+                mt,
+                tiles,
+                dist,
+            }),
+            i0: 0,
+            j0: 0,
+            mt,
+            nt,
+        })
     }
 
     /// Rows of the view.

@@ -1,0 +1,460 @@
+//! # MPI (feature `mpi`)
+//!
+//! One communication thread per process drives MPI: it initializes MPI, posts every send
+//! and receive, progresses them in the background while the workers compute, runs the
+//! collectives, and finalizes MPI at the end. No other thread calls MPI, so
+//! `MPI_THREAD_FUNNELED` is all this needs from the MPI library.
+//!
+//! ```no_run
+//! use tessera::{comm::Mpi, runtime::{Runtime, RuntimeConfig}};
+//! let mpi = Mpi::init().unwrap();
+//! let rt = Runtime::new(RuntimeConfig::default().transport(mpi.transport().unwrap()));
+//! // ... every rank submits the same algorithms (see tessera::runtime) ...
+//! drop(rt); // runtimes first, then MPI is finalized when `mpi` goes
+//! ```
+//!
+//! Messages are matched by (source, tag) on a communicator duplicated per runtime; the tags
+//! come from the runtime's submission counter, the same on every rank. Receives are posted
+//! once their local dependencies are met (probe, then receive), so a message may wait in
+//! MPI's buffers until then; sends complete when MPI is done with the buffer.
+
+use crate::error::{Error, Result};
+use crate::runtime::{RecvDone, SendDone, Transport};
+use mpi::ffi;
+use std::os::raw::{c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+enum Req {
+    Dup(Sender<usize>),
+    Send {
+        comm: usize,
+        dest: usize,
+        tag: u64,
+        payload: Vec<u8>,
+        done: SendDone,
+    },
+    Recv {
+        comm: usize,
+        src: usize,
+        tag: u64,
+        done: RecvDone,
+    },
+    Allgather {
+        comm: usize,
+        data: Vec<u8>,
+        reply: Sender<Vec<Vec<u8>>>,
+    },
+}
+
+struct Engine {
+    tx: Mutex<Option<Sender<Req>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    rank: usize,
+    size: usize,
+    tag_ub: u64,
+}
+
+impl Engine {
+    fn post(&self, r: Req) {
+        if let Some(tx) = &*self.tx.lock().unwrap() {
+            let _ = tx.send(r);
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Closing the channel lets the thread finish what is pending and finalize MPI.
+        self.tx.lock().unwrap().take();
+        if let Some(t) = self.thread.lock().unwrap().take() {
+            let _ = t.join();
+        }
+    }
+}
+
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// MPI for this process: initialized by [`Mpi::init`], finalized when it and every
+/// transport made from it are dropped.
+pub struct Mpi {
+    engine: Arc<Engine>,
+}
+
+impl Mpi {
+    /// Starts the communication thread, which initializes MPI. Once per process.
+    pub fn init() -> Result<Mpi> {
+        if STARTED.swap(true, Ordering::SeqCst) {
+            return Err(Error::Runtime(
+                "MPI was already initialized in this process (Mpi::init is once per process)"
+                    .into(),
+            ));
+        }
+        let (tx, rx) = channel();
+        let (ready_tx, ready_rx) = channel();
+        let thread = std::thread::Builder::new()
+            .name("tessera-mpi".into())
+            .spawn(move || engine(rx, ready_tx))
+            .map_err(|e| Error::Runtime(format!("cannot start the MPI thread: {e}")))?;
+        let (rank, size, tag_ub) = ready_rx
+            .recv()
+            .map_err(|_| Error::Runtime("MPI failed to initialize".into()))??;
+        Ok(Mpi {
+            engine: Arc::new(Engine {
+                tx: Mutex::new(Some(tx)),
+                thread: Mutex::new(Some(thread)),
+                rank,
+                size,
+                tag_ub,
+            }),
+        })
+    }
+
+    /// This process's rank in `MPI_COMM_WORLD`.
+    pub fn rank(&self) -> usize {
+        self.engine.rank
+    }
+
+    /// Number of processes in `MPI_COMM_WORLD`.
+    pub fn size(&self) -> usize {
+        self.engine.size
+    }
+
+    /// A transport for one runtime, on its own duplicate of `MPI_COMM_WORLD`. A
+    /// collective: every rank calls it, in the same order.
+    pub fn transport(&self) -> Result<Arc<dyn Transport>> {
+        let (tx, rx) = channel();
+        self.engine.post(Req::Dup(tx));
+        let comm = rx
+            .recv()
+            .map_err(|_| Error::Runtime("the MPI thread is gone".into()))?;
+        Ok(Arc::new(MpiTransport {
+            engine: self.engine.clone(),
+            comm,
+            sent: Arc::new(AtomicU64::new(0)),
+            received: Arc::new(AtomicU64::new(0)),
+        }))
+    }
+}
+
+struct MpiTransport {
+    engine: Arc<Engine>,
+    comm: usize,
+    sent: Arc<AtomicU64>,
+    received: Arc<AtomicU64>,
+}
+
+impl MpiTransport {
+    fn tag(&self, tag: u64) -> u64 {
+        tag % self.engine.tag_ub
+    }
+}
+
+impl Transport for MpiTransport {
+    fn rank(&self) -> usize {
+        self.engine.rank
+    }
+    fn size(&self) -> usize {
+        self.engine.size
+    }
+    fn send(&self, dest: usize, tag: u64, payload: Vec<u8>, done: SendDone) {
+        self.sent.fetch_add(payload.len() as u64, Ordering::Relaxed);
+        self.engine.post(Req::Send {
+            comm: self.comm,
+            dest,
+            tag: self.tag(tag),
+            payload,
+            done,
+        });
+    }
+    fn recv(&self, src: usize, tag: u64, done: RecvDone) {
+        let received = self.received.clone();
+        self.engine.post(Req::Recv {
+            comm: self.comm,
+            src,
+            tag: self.tag(tag),
+            done: Box::new(move |m| {
+                received.fetch_add(m.len() as u64, Ordering::Relaxed);
+                done(m)
+            }),
+        });
+    }
+    fn allgather(&self, mine: Vec<u8>) -> Vec<Vec<u8>> {
+        let (tx, rx) = channel();
+        self.engine.post(Req::Allgather {
+            comm: self.comm,
+            data: mine,
+            reply: tx,
+        });
+        rx.recv().expect("the MPI thread is gone")
+    }
+    fn bytes(&self) -> (u64, u64) {
+        (
+            self.sent.load(Ordering::Relaxed),
+            self.received.load(Ordering::Relaxed),
+        )
+    }
+}
+
+struct PendingSend {
+    req: ffi::MPI_Request,
+    _payload: Vec<u8>,
+    done: SendDone,
+}
+
+fn check(rc: c_int, what: &str) {
+    if rc != 0 {
+        // MPI's default error handler aborts before this; keep a clear message otherwise.
+        eprintln!("tessera: {what} failed with MPI error {rc}");
+        // SAFETY: aborting the whole job is the only safe reaction to a failed MPI call
+        // here (a lost message would hang every rank).
+        unsafe { ffi::MPI_Abort(ffi::RSMPI_COMM_WORLD, rc) };
+    }
+}
+
+/// The communication thread.
+fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
+    // SAFETY (every FFI call below): MPI is called from this thread only, with pointers to
+    // live locals or to buffers kept alive until the matching request completes.
+    let (rank, size, tag_ub) = unsafe {
+        let mut provided: c_int = 0;
+        let rc = ffi::MPI_Init_thread(
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            ffi::RSMPI_THREAD_FUNNELED,
+            &mut provided,
+        );
+        if rc != 0 {
+            let _ = ready.send(Err(Error::Runtime(format!("MPI_Init_thread failed ({rc})"))));
+            return;
+        }
+        let (mut r, mut s): (c_int, c_int) = (0, 0);
+        ffi::MPI_Comm_rank(ffi::RSMPI_COMM_WORLD, &mut r);
+        ffi::MPI_Comm_size(ffi::RSMPI_COMM_WORLD, &mut s);
+        let mut ub: *mut c_int = std::ptr::null_mut();
+        let mut flag: c_int = 0;
+        ffi::MPI_Comm_get_attr(
+            ffi::RSMPI_COMM_WORLD,
+            ffi::MPI_TAG_UB as c_int,
+            &mut ub as *mut *mut c_int as *mut c_void,
+            &mut flag,
+        );
+        let tag_ub = if flag != 0 && !ub.is_null() {
+            (*ub).max(32767) as u64
+        } else {
+            32767
+        };
+        (r as usize, s as usize, tag_ub)
+    };
+    let _ = ready.send(Ok((rank, size, tag_ub)));
+    let mut comms: Vec<ffi::MPI_Comm> = Vec::new();
+    let mut sends: Vec<PendingSend> = Vec::new();
+    let mut recvs: Vec<(usize, usize, u64, RecvDone)> = Vec::new();
+    let mut open = true;
+    let mut last_progressed = false;
+    loop {
+        let mut progressed = false;
+        // New requests: block while nothing is pending, wait a little while pending
+        // operations are not moving, and just look otherwise.
+        let mut first = true;
+        while open {
+            let idle = sends.is_empty() && recvs.is_empty();
+            let r = if first && idle {
+                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            } else if first && !last_progressed {
+                rx.recv_timeout(Duration::from_micros(100))
+            } else {
+                rx.try_recv().map_err(|e| match e {
+                    TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                })
+            };
+            first = false;
+            let req = match r {
+                Ok(req) => req,
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+            };
+            progressed = true;
+            match req {
+                Req::Dup(reply) => {
+                    let mut c = ffi::RSMPI_COMM_NULL;
+                    // SAFETY: see above.
+                    check(
+                        unsafe { ffi::MPI_Comm_dup(ffi::RSMPI_COMM_WORLD, &mut c) },
+                        "MPI_Comm_dup",
+                    );
+                    comms.push(c);
+                    let _ = reply.send(comms.len() - 1);
+                }
+                Req::Send {
+                    comm,
+                    dest,
+                    tag,
+                    payload,
+                    done,
+                } => {
+                    let mut req = ffi::RSMPI_REQUEST_NULL;
+                    // SAFETY: the payload moves into `sends` with the request and stays
+                    // there (its heap buffer does not move) until MPI_Test completes it.
+                    check(
+                        unsafe {
+                            ffi::MPI_Isend(
+                                payload.as_ptr() as *const c_void,
+                                payload.len() as c_int,
+                                ffi::RSMPI_UINT8_T,
+                                dest as c_int,
+                                tag as c_int,
+                                comms[comm],
+                                &mut req,
+                            )
+                        },
+                        "MPI_Isend",
+                    );
+                    sends.push(PendingSend {
+                        req,
+                        _payload: payload,
+                        done,
+                    });
+                }
+                Req::Recv {
+                    comm,
+                    src,
+                    tag,
+                    done,
+                } => recvs.push((comm, src, tag, done)),
+                Req::Allgather { comm, data, reply } => {
+                    let _ = reply.send(allgather(comms[comm], size, &data));
+                }
+            }
+        }
+        // Progress the sends.
+        let mut i = 0;
+        while i < sends.len() {
+            let mut flag: c_int = 0;
+            // SAFETY: see above; the request is live.
+            check(
+                unsafe {
+                    ffi::MPI_Test(&mut sends[i].req, &mut flag, ffi::RSMPI_STATUS_IGNORE)
+                },
+                "MPI_Test",
+            );
+            if flag != 0 {
+                let s = sends.swap_remove(i);
+                (s.done)();
+                progressed = true;
+            } else {
+                i += 1;
+            }
+        }
+        // Receive what has arrived.
+        let mut i = 0;
+        while i < recvs.len() {
+            let (comm, src, tag, _) = &recvs[i];
+            let mut flag: c_int = 0;
+            // SAFETY: zero-initialized plain C struct, filled by MPI.
+            let mut status: ffi::MPI_Status = unsafe { std::mem::zeroed() };
+            check(
+                unsafe {
+                    ffi::MPI_Iprobe(
+                        *src as c_int,
+                        *tag as c_int,
+                        comms[*comm],
+                        &mut flag,
+                        &mut status,
+                    )
+                },
+                "MPI_Iprobe",
+            );
+            if flag == 0 {
+                i += 1;
+                continue;
+            }
+            let mut count: c_int = 0;
+            // SAFETY: see above.
+            unsafe { ffi::MPI_Get_count(&status, ffi::RSMPI_UINT8_T, &mut count) };
+            let mut buf = vec![0u8; count.max(0) as usize];
+            check(
+                unsafe {
+                    ffi::MPI_Recv(
+                        buf.as_mut_ptr() as *mut c_void,
+                        count,
+                        ffi::RSMPI_UINT8_T,
+                        *src as c_int,
+                        *tag as c_int,
+                        comms[*comm],
+                        ffi::RSMPI_STATUS_IGNORE,
+                    )
+                },
+                "MPI_Recv",
+            );
+            let (_, _, _, done) = recvs.swap_remove(i);
+            done(buf);
+            progressed = true;
+        }
+        if !open && sends.is_empty() && recvs.is_empty() {
+            break;
+        }
+        last_progressed = progressed;
+    }
+    // SAFETY: see above; no request is pending.
+    unsafe {
+        for c in comms.iter_mut() {
+            ffi::MPI_Comm_free(c);
+        }
+        ffi::MPI_Finalize();
+    }
+}
+
+fn allgather(comm: ffi::MPI_Comm, size: usize, data: &[u8]) -> Vec<Vec<u8>> {
+    let mut lens = vec![0 as c_int; size];
+    let mine = data.len() as c_int;
+    // SAFETY: buffers sized for `size` ranks; called on the MPI thread.
+    check(
+        unsafe {
+            ffi::MPI_Allgather(
+                &mine as *const c_int as *const c_void,
+                1,
+                ffi::RSMPI_INT32_T,
+                lens.as_mut_ptr() as *mut c_void,
+                1,
+                ffi::RSMPI_INT32_T,
+                comm,
+            )
+        },
+        "MPI_Allgather",
+    );
+    let mut displs = Vec::with_capacity(size);
+    let mut total: c_int = 0;
+    for &l in &lens {
+        displs.push(total);
+        total += l;
+    }
+    let mut all = vec![0u8; total as usize];
+    // SAFETY: as above; `all` holds the sum of the lengths.
+    check(
+        unsafe {
+            ffi::MPI_Allgatherv(
+                data.as_ptr() as *const c_void,
+                mine,
+                ffi::RSMPI_UINT8_T,
+                all.as_mut_ptr() as *mut c_void,
+                lens.as_ptr(),
+                displs.as_ptr(),
+                ffi::RSMPI_UINT8_T,
+                comm,
+            )
+        },
+        "MPI_Allgatherv",
+    );
+    lens.iter()
+        .zip(&displs)
+        .map(|(&l, &d)| all[d as usize..(d + l) as usize].to_vec())
+        .collect()
+}

@@ -284,7 +284,8 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
             progressed = true;
             match req {
                 Req::Dup(reply) => {
-                    let mut c = ffi::RSMPI_COMM_NULL;
+                    // SAFETY: reading an MPI constant.
+                    let mut c = unsafe { ffi::RSMPI_COMM_NULL };
                     // SAFETY: see above.
                     check(
                         unsafe { ffi::MPI_Comm_dup(ffi::RSMPI_COMM_WORLD, &mut c) },
@@ -300,7 +301,8 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
                     payload,
                     done,
                 } => {
-                    let mut req = ffi::RSMPI_REQUEST_NULL;
+                    // SAFETY: reading an MPI constant.
+                    let mut req = unsafe { ffi::RSMPI_REQUEST_NULL };
                     // SAFETY: the payload moves into `sends` with the request and stays
                     // there (its heap buffer does not move) until MPI_Test completes it.
                     check(
@@ -413,6 +415,12 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
 }
 
 fn allgather(comm: ffi::MPI_Comm, size: usize, data: &[u8]) -> Vec<Vec<u8>> {
+    // One leading byte keeps every buffer non-empty: an empty Vec's dangling pointer can
+    // equal Open MPI's MPI_IN_PLACE sentinel.
+    let mut padded = Vec::with_capacity(data.len() + 1);
+    padded.push(0u8);
+    padded.extend_from_slice(data);
+    let data = &padded[..];
     let mut lens = vec![0 as c_int; size];
     let mine = data.len() as c_int;
     // SAFETY: buffers sized for `size` ranks; called on the MPI thread.
@@ -455,6 +463,6 @@ fn allgather(comm: ffi::MPI_Comm, size: usize, data: &[u8]) -> Vec<Vec<u8>> {
     );
     lens.iter()
         .zip(&displs)
-        .map(|(&l, &d)| all[d as usize..(d + l) as usize].to_vec())
+        .map(|(&l, &d)| all[d as usize + 1..(d + l) as usize].to_vec())
         .collect()
 }

@@ -80,7 +80,10 @@ fn main() {
         dense::getrs(&local, Op::NoTrans, &a, &ipiv, &b).unwrap();
         (a.to_mat(&local).unwrap(), ipiv, b.to_mat(&local).unwrap())
     };
-    for d in dists.iter().filter(|d| format!("{d:?}").contains("BlockCyclic2D")) {
+    for d in dists
+        .iter()
+        .filter(|d| format!("{d:?}").contains("BlockCyclic2D"))
+    {
         let a = dense::plrnt_on::<f64>(&rt, n, n, nb, 5, d.clone()).unwrap();
         let b = dense::plrnt_on::<f64>(&rt, n, 3, nb, 6, d.clone()).unwrap();
         let mut ipiv = vec![0; n];
@@ -109,14 +112,23 @@ fn main() {
         dense::gels(&local, &a, &x).unwrap();
         (c.to_mat(&local).unwrap(), norms, x.to_mat(&local).unwrap())
     };
-    for d in dists.iter().filter(|d| format!("{d:?}").contains("BlockCyclic2D")) {
+    for d in dists
+        .iter()
+        .filter(|d| format!("{d:?}").contains("BlockCyclic2D"))
+    {
         let a = dense::plrnt_on::<f64>(&rt, m, k, nb, 1, d.clone()).unwrap();
         let b = dense::plrnt_on::<f64>(&rt, k, m, nb, 2, d.clone()).unwrap();
         let c = dense::plrnt_on::<f64>(&rt, m, m, nb, 3, d.clone()).unwrap();
         dense::gemm(&rt, Op::NoTrans, Op::NoTrans, 1.5, &a, &b, -0.5, &c).unwrap();
-        for (w, r) in [Norm::One, Norm::Inf, Norm::Frobenius, Norm::Max].iter().zip(&norms_ref) {
+        for (w, r) in [Norm::One, Norm::Inf, Norm::Frobenius, Norm::Max]
+            .iter()
+            .zip(&norms_ref)
+        {
             let v = dense::lange(&rt, *w, &c).unwrap();
-            assert!((v - r).abs() <= 1e-13 * r.abs(), "norm {w:?} on {d:?}: {v} vs {r}");
+            assert!(
+                (v - r).abs() <= 1e-13 * r.abs(),
+                "norm {w:?} on {d:?}: {v} vs {r}"
+            );
         }
         let x = dense::plrnt_on::<f64>(&rt, m, 2, nb, 4, d.clone()).unwrap();
         dense::gels(&rt, &a, &x).unwrap();
@@ -135,8 +147,16 @@ fn main() {
     let src = Mat::<f64>::from_fn(123, 77, |i, j| (i * 1000 + j) as f64);
     let root = nr - 1;
     let d: Arc<dyn Distribution> = Arc::new(BlockCyclic2D::new(1, nr));
-    let s = TileMatrix::scatter(&rt, root, (me == root).then(|| src.as_ref()), (123, 77), 32, 32, d)
-        .unwrap();
+    let s = TileMatrix::scatter(
+        &rt,
+        root,
+        (me == root).then(|| src.as_ref()),
+        (123, 77),
+        32,
+        32,
+        d,
+    )
+    .unwrap();
     if let Some(g) = gather(&rt, &s) {
         assert!(same_bits(&g, &src, false), "scatter/gather");
     }

@@ -9,13 +9,16 @@
 #   - a real LAPACK client, Debian's python3-numpy, run through libtessera_lapack.so by
 #     bindings/tests/numpy_client.rs;
 #   - Scotch (libscotch-dev, and libclang-dev for scotch-sys's bindgen): the tests run with
-#     the `scotch` feature when both are present, so the Scotch ordering is tested too.
+#     the `scotch` feature when both are present, so the Scotch ordering is tested too;
+#   - OpenMPI (libopenmpi-dev, openmpi-bin): the tests run with the `mpi` feature, then
+#     examples/mpi_check runs under `mpirun -np 1`, `2` and `4` (oversubscribed), and
+#     `tessera bench --grid` runs on 2 and 3 ranks.
 # When the packages are present (or installed here), TESSERA_REQUIRE_CLIENTS=1 makes a
 # missing client a test failure instead of a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(libopenblas0-pthread liblapack3 libblas3 liblapack-test binutils python3-numpy libscotch-dev libclang-dev)
+PKGS=(libopenblas0-pthread liblapack3 libblas3 liblapack-test binutils python3-numpy libscotch-dev libclang-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -45,4 +48,31 @@ else
   echo "test.sh: libscotch-dev or libclang-dev missing: the Scotch ordering is not tested" >&2
 fi
 
+MPI=0
+if dpkg-query -W -f='${Status}' libopenmpi-dev 2>/dev/null | grep -q "install ok installed" &&
+  command -v mpirun >/dev/null; then
+  MPI=1
+  FEATURES+=(--features tessera/mpi)
+else
+  echo "test.sh: OpenMPI missing: the MPI runs are not tested" >&2
+fi
+
 cargo test --release --workspace "${FEATURES[@]}" "$@"
+
+if [ "$MPI" = 1 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+  cargo build --release "${FEATURES[@]}" --bin tessera --example mpi_check
+  for np in 1 2 4; do
+    echo "test.sh: mpirun -np $np mpi_check"
+    timeout 600 mpirun -np "$np" target/release/examples/mpi_check
+  done
+  echo "test.sh: tessera bench under mpirun"
+  timeout 600 mpirun -np 2 target/release/tessera bench gesv --n 1200 --grid 2x1 --threads 1
+  timeout 600 mpirun -np 2 target/release/tessera bench posv --n 1200 --grid 1x2 --threads 1
+  timeout 600 mpirun -np 3 target/release/tessera bench potrf --n 1200 --grid 1x3 --dist sbc --threads 1
+  # An impossible grid is a clear error on every rank, not a hang.
+  if timeout 120 mpirun -np 2 target/release/tessera bench potrf --n 200 --grid 2x2 2>/dev/null; then
+    echo "test.sh: a 2x2 grid on 2 ranks should have failed" >&2
+    exit 1
+  fi
+fi

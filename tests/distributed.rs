@@ -118,8 +118,14 @@ fn getrf_and_gesv_match_one_process_bitwise() {
         for o in &out {
             assert_eq!(o.2, ref_ipiv, "{p}x{q}: every rank has the pivots");
         }
-        assert!(same_bits(out[0].0.as_ref().unwrap(), &reference, false), "{p}x{q}");
-        assert!(same_bits(out[0].1.as_ref().unwrap(), &ref_x, false), "{p}x{q}");
+        assert!(
+            same_bits(out[0].0.as_ref().unwrap(), &reference, false),
+            "{p}x{q}"
+        );
+        assert!(
+            same_bits(out[0].1.as_ref().unwrap(), &ref_x, false),
+            "{p}x{q}"
+        );
     }
 }
 
@@ -131,10 +137,15 @@ fn gemm_gels_and_norms_match_one_process() {
         let b = dense::plrnt::<f64>(rt, n, m, nb, 2).unwrap();
         let c = dense::plrnt::<f64>(rt, m, m, nb, 3).unwrap();
         dense::gemm(rt, Op::NoTrans, Op::NoTrans, 1.5, &a, &b, -0.5, &c).unwrap();
-        let norms: Vec<f64> = [tessera::Norm::One, tessera::Norm::Inf, tessera::Norm::Frobenius, tessera::Norm::Max]
-            .iter()
-            .map(|&k| dense::lange(rt, k, &c).unwrap())
-            .collect();
+        let norms: Vec<f64> = [
+            tessera::Norm::One,
+            tessera::Norm::Inf,
+            tessera::Norm::Frobenius,
+            tessera::Norm::Max,
+        ]
+        .iter()
+        .map(|&k| dense::lange(rt, k, &c).unwrap())
+        .collect();
         let x = dense::plrnt::<f64>(rt, m, 2, nb, 4).unwrap();
         dense::gels(rt, &a, &x).unwrap();
         (c.to_mat(rt).unwrap(), norms, x.to_mat(rt).unwrap())
@@ -146,15 +157,23 @@ fn gemm_gels_and_norms_match_one_process() {
             let b = dense::plrnt_on::<f64>(rt, n, m, nb, 2, d.clone()).unwrap();
             let c = dense::plrnt_on::<f64>(rt, m, m, nb, 3, d.clone()).unwrap();
             dense::gemm(rt, Op::NoTrans, Op::NoTrans, 1.5, &a, &b, -0.5, &c).unwrap();
-            let norms: Vec<f64> = [tessera::Norm::One, tessera::Norm::Inf, tessera::Norm::Frobenius, tessera::Norm::Max]
-                .iter()
-                .map(|&k| dense::lange(rt, k, &c).unwrap())
-                .collect();
+            let norms: Vec<f64> = [
+                tessera::Norm::One,
+                tessera::Norm::Inf,
+                tessera::Norm::Frobenius,
+                tessera::Norm::Max,
+            ]
+            .iter()
+            .map(|&k| dense::lange(rt, k, &c).unwrap())
+            .collect();
             let x = dense::plrnt_on::<f64>(rt, m, 2, nb, 4, d).unwrap();
             dense::gels(rt, &a, &x).unwrap();
             (gather(rt, &c), norms, gather(rt, &x))
         });
-        assert!(same_bits(out[0].0.as_ref().unwrap(), &reference.0, false), "{p}x{q} gemm");
+        assert!(
+            same_bits(out[0].0.as_ref().unwrap(), &reference.0, false),
+            "{p}x{q} gemm"
+        );
         for o in &out {
             for (x, y) in o.1.iter().zip(&reference.1) {
                 assert!((x - y).abs() <= 1e-13 * y.abs(), "{p}x{q} norm {x} vs {y}");
@@ -164,7 +183,10 @@ fn gemm_gels_and_norms_match_one_process() {
         for j in 0..2 {
             for i in 0..n {
                 let (u, v) = (x[(i, j)], reference.2[(i, j)]);
-                assert!((u - v).abs() <= 1e-12 * (1.0 + v.abs()), "{p}x{q} gels {u} vs {v}");
+                assert!(
+                    (u - v).abs() <= 1e-12 * (1.0 + v.abs()),
+                    "{p}x{q} gels {u} vs {v}"
+                );
             }
         }
     }
@@ -240,8 +262,14 @@ fn sbc_sends_fewer_bytes_than_2dbc_for_cholesky() {
         .sum()
     };
     for (ranks, p, q) in [(3, 1, 3), (6, 2, 3)] {
-        let sbc = bytes(Arc::new(SymmetricBlockCyclic::for_ranks(ranks).unwrap()), ranks);
+        let sbc = bytes(
+            Arc::new(SymmetricBlockCyclic::for_ranks(ranks).unwrap()),
+            ranks,
+        );
         let bc = bytes(Arc::new(BlockCyclic2D::new(p, q)), ranks);
-        assert!(sbc < bc, "{ranks} ranks: SBC {sbc} bytes, 2DBC {p}x{q} {bc} bytes");
+        assert!(
+            sbc < bc,
+            "{ranks} ranks: SBC {sbc} bytes, 2DBC {p}x{q} {bc} bytes"
+        );
     }
 }

@@ -228,7 +228,9 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
             &mut provided,
         );
         if rc != 0 {
-            let _ = ready.send(Err(Error::Runtime(format!("MPI_Init_thread failed ({rc})"))));
+            let _ = ready.send(Err(Error::Runtime(format!(
+                "MPI_Init_thread failed ({rc})"
+            ))));
             return;
         }
         let (mut r, mut s): (c_int, c_int) = (0, 0);
@@ -342,9 +344,7 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
             let mut flag: c_int = 0;
             // SAFETY: see above; the request is live.
             check(
-                unsafe {
-                    ffi::MPI_Test(&mut sends[i].req, &mut flag, ffi::RSMPI_STATUS_IGNORE)
-                },
+                unsafe { ffi::MPI_Test(&mut sends[i].req, &mut flag, ffi::RSMPI_STATUS_IGNORE) },
                 "MPI_Test",
             );
             if flag != 0 {

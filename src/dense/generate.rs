@@ -46,7 +46,9 @@ fn generate<T: Scalar>(
 ) -> Result<TileMatrix<T>> {
     TileMatrix::<T>::check_tile_size(nb, nb)?;
     let a = match dist {
-        None => TileMatrix::from_fn_tiles(m, n, nb, nb, Arc::new(BlockCyclic2D::single()), |_, _, t| t),
+        None => {
+            TileMatrix::from_fn_tiles(m, n, nb, nb, Arc::new(BlockCyclic2D::single()), |_, _, t| t)
+        }
         Some(d) => TileMatrix::new_distributed(rt, m, n, nb, nb, d)?,
     };
     let f = Arc::new(f);
@@ -83,7 +85,9 @@ pub fn plrnt<T: Scalar>(
     nb: usize,
     seed: u64,
 ) -> Result<TileMatrix<T>> {
-    generate(rt, m, n, nb, None, move |i, j| random_value::<T>(seed, i, j))
+    generate(rt, m, n, nb, None, move |i, j| {
+        random_value::<T>(seed, i, j)
+    })
 }
 
 /// [`plrnt`] distributed over the runtime's ranks by `dist`: each rank generates only the
@@ -96,7 +100,9 @@ pub fn plrnt_on<T: Scalar>(
     seed: u64,
     dist: Arc<dyn Distribution>,
 ) -> Result<TileMatrix<T>> {
-    generate(rt, m, n, nb, Some(dist), move |i, j| random_value::<T>(seed, i, j))
+    generate(rt, m, n, nb, Some(dist), move |i, j| {
+        random_value::<T>(seed, i, j)
+    })
 }
 
 /// [`plghe`] distributed over the runtime's ranks by `dist` (each rank generates its tiles).
@@ -108,7 +114,9 @@ pub fn plghe_on<T: Scalar>(
     seed: u64,
     dist: Arc<dyn Distribution>,
 ) -> Result<TileMatrix<T>> {
-    generate(rt, n, n, nb, Some(dist), move |i, j| hermitian_value(seed, bump, i, j))
+    generate(rt, n, n, nb, Some(dist), move |i, j| {
+        hermitian_value(seed, bump, i, j)
+    })
 }
 
 fn hermitian_value<T: Scalar>(seed: u64, bump: f64, i: usize, j: usize) -> T {
@@ -130,7 +138,9 @@ pub fn plghe<T: Scalar>(
     nb: usize,
     seed: u64,
 ) -> Result<TileMatrix<T>> {
-    generate(rt, n, n, nb, None, move |i, j| hermitian_value(seed, bump, i, j))
+    generate(rt, n, n, nb, None, move |i, j| {
+        hermitian_value(seed, bump, i, j)
+    })
 }
 
 /// A random symmetric `n x n` matrix with `bump` added to the diagonal (Chameleon's

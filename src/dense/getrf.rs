@@ -184,7 +184,8 @@ pub fn getrf_async<T: Scalar>(
     }
     // Interchanges of later panels on the columns of L, batched over columns of one owner.
     if kt > 1 {
-        let batch = swap_batch_columns(a.tile_cols(0) * (kt - 1), a.nb(), esz, opts.swap_task_bytes);
+        let batch =
+            swap_batch_columns(a.tile_cols(0) * (kt - 1), a.nb(), esz, opts.swap_task_bytes);
         for cols in owner_batches(a, usize::MAX, 0..kt - 1, batch) {
             let j0 = cols[0];
             let mut t = seq

@@ -155,7 +155,11 @@ fn put_part(p: &PartialNorm, out: &mut Vec<u8>) {
             put(out, *v);
         }
         PartialNorm::ColSums(c) | PartialNorm::RowSums(c) => {
-            out.push(if matches!(p, PartialNorm::ColSums(_)) { 1 } else { 2 });
+            out.push(if matches!(p, PartialNorm::ColSums(_)) {
+                1
+            } else {
+                2
+            });
             out.extend_from_slice(&(c.len() as u64).to_le_bytes());
             c.iter().for_each(|&v| put(out, v));
         }

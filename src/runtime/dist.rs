@@ -407,8 +407,14 @@ pub(crate) fn decode_error(b: &[u8]) -> Error {
 /// What a communication task does once its local dependencies are met.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum CommOp {
-    Send { dest: usize, tag: u64 },
-    Recv { src: usize, tag: u64 },
+    Send {
+        dest: usize,
+        tag: u64,
+    },
+    Recv {
+        src: usize,
+        tag: u64,
+    },
     /// Drop a stale cached copy.
     Evict,
 }

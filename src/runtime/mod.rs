@@ -43,8 +43,8 @@ mod task;
 mod trace;
 
 pub use data::{Access, Handle, MemoryNode, ReplicaState};
-pub use dist::{LocalTransport, RecvDone, SendDone, Transport, Wire};
 pub(crate) use dist::{get_u64 as dist_get_u64, put_u64 as dist_put_u64};
+pub use dist::{LocalTransport, RecvDone, SendDone, Transport, Wire};
 pub use task::{CommuteToken, ReadToken, TaskBuilder, TaskContext, WriteToken};
 pub use trace::{Trace, TraceEvent};
 
@@ -224,6 +224,19 @@ impl Runtime {
     /// Bytes of tile data (and other handle data) this rank sent and received so far.
     pub fn comm_bytes(&self) -> (u64, u64) {
         self.shared.transport.as_ref().map_or((0, 0), |t| t.bytes())
+    }
+
+    /// Every rank's `v`, in rank order (a collective: every rank calls it at the same
+    /// point; `[v]` with one rank).
+    pub fn allgather_u64(&self, v: u64) -> Vec<u64> {
+        match &self.shared.transport {
+            Some(t) if t.size() > 1 => t
+                .allgather(v.to_le_bytes().to_vec())
+                .iter()
+                .map(|b| u64::from_le_bytes(b[..8].try_into().unwrap()))
+                .collect(),
+            _ => vec![v],
+        }
     }
 
     /// The smallest of every rank's `v` (a collective: every rank calls it at the same
@@ -449,7 +462,11 @@ fn start_comm(s: &Arc<Shared>, task: Arc<TaskNode>) {
             if failed {
                 payload.push(1);
                 let e = task.seq.error.lock().unwrap().clone().map_or_else(
-                    || Error::Runtime("the data was not produced: a task it depends on failed".into()),
+                    || {
+                        Error::Runtime(
+                            "the data was not produced: a task it depends on failed".into(),
+                        )
+                    },
                     |(e, _)| e,
                 );
                 dist::encode_error(&e, &mut payload);
@@ -457,7 +474,10 @@ fn start_comm(s: &Arc<Shared>, task: Arc<TaskNode>) {
                 payload.push(0);
                 h.encode(&mut payload);
             }
-            let transport = s.transport.clone().expect("communication without a transport");
+            let transport = s
+                .transport
+                .clone()
+                .expect("communication without a transport");
             let s2 = s.clone();
             transport.send(
                 dest,
@@ -467,7 +487,10 @@ fn start_comm(s: &Arc<Shared>, task: Arc<TaskNode>) {
             );
         }
         dist::CommOp::Recv { src, tag } => {
-            let transport = s.transport.clone().expect("communication without a transport");
+            let transport = s
+                .transport
+                .clone()
+                .expect("communication without a transport");
             let s2 = s.clone();
             transport.recv(
                 src,

@@ -129,7 +129,8 @@ impl<T: Scalar> TileMatrix<T> {
                         data: Vec::new(),
                     },
                 };
-                let src = crate::runtime::Handle::new_on(part, r * c * std::mem::size_of::<T>(), root);
+                let src =
+                    crate::runtime::Handle::new_on(part, r * c * std::mem::size_of::<T>(), root);
                 let mut t = seq.task("scatter").on_rank(out.owner(i, j));
                 let rs = t.read(&src);
                 let mut w = t.write(out.tile(i, j));

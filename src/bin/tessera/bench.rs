@@ -22,7 +22,7 @@ pub enum BenchOp {
 }
 
 impl BenchOp {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             BenchOp::Gemm => "gemm",
             BenchOp::Potrf => "potrf",
@@ -44,18 +44,22 @@ pub enum Compare {
 
 #[derive(Debug, Clone)]
 pub struct Args {
-    op: BenchOp,
-    n: usize,
+    pub op: BenchOp,
+    pub n: usize,
     m: Option<usize>,
-    nb: Option<usize>,
-    threads: usize,
+    pub nb: Option<usize>,
+    pub threads: usize,
     dtype: DType,
     compare: Option<Compare>,
-    repeat: usize,
+    pub repeat: usize,
     nrhs: usize,
     trace: Option<String>,
-    json: bool,
+    pub json: bool,
     kernels: String,
+    /// Process grid of a distributed run (under mpirun).
+    pub grid: Option<(usize, usize)>,
+    /// Distribution of a distributed run: 2dbc or sbc.
+    pub dist: String,
 }
 
 fn bad(msg: String) -> Error {
@@ -97,6 +101,8 @@ pub fn parse(a: &[String]) -> Result<Args> {
         kernels: tessera::env::kernels_override()
             .unwrap_or("faer")
             .to_string(),
+        grid: None,
+        dist: "2dbc".into(),
     };
     let mut i = 1;
     let num = |v: Option<&String>, flag: &str| -> Result<usize> {
@@ -132,6 +138,21 @@ pub fn parse(a: &[String]) -> Result<Args> {
                     .ok_or_else(|| bad("--kernels needs faer or blas".into()))?
                     .clone()
             }
+            "--grid" => {
+                let v = v.ok_or_else(|| bad("--grid needs PxQ".into()))?;
+                let parsed = v
+                    .split_once(['x', 'X'])
+                    .and_then(|(p, q)| Some((p.parse::<usize>().ok()?, q.parse::<usize>().ok()?)))
+                    .filter(|&(p, q)| p > 0 && q > 0);
+                r.grid = Some(parsed.ok_or_else(|| bad(format!("--grid: '{v}' is not PxQ")))?);
+            }
+            "--dist" => {
+                let v = v.ok_or_else(|| bad("--dist needs 2dbc or sbc".into()))?;
+                if v != "2dbc" && v != "sbc" {
+                    return Err(bad(format!("--dist: '{v}' is not 2dbc or sbc")));
+                }
+                r.dist = v.clone();
+            }
             "--trace" => {
                 r.trace = Some(v.ok_or_else(|| bad("--trace needs a file".into()))?.clone())
             }
@@ -148,6 +169,9 @@ pub fn parse(a: &[String]) -> Result<Args> {
 }
 
 pub fn run(a: &Args) -> Result<bool> {
+    if a.grid.is_some() {
+        return crate::distbench::run(a);
+    }
     match a.kernels.as_str() {
         "faer" => tessera::kernels::sysblas::use_faer(),
         "blas" => {

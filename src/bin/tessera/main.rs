@@ -7,6 +7,7 @@
 //! ```
 
 mod bench;
+mod distbench;
 mod solve;
 mod syslapack;
 
@@ -38,6 +39,12 @@ OPTIONS (bench):
                         (single-threaded per tile; TESSERA_KERNELS sets the default)
   --trace FILE          write a Chrome/Perfetto trace of the last Tessera run to FILE
   --json                print one JSON object instead of text
+  --grid PxQ            distributed run over P x Q MPI ranks (build with --features mpi,
+                        launch with mpirun -np P*Q): potrf, getrf, gemm, posv, gesv; each
+                        rank generates its own tiles; bytes sent and received per rank are
+                        printed (and in --json); --threads is then the workers per rank
+  --dist 2dbc|sbc       distribution for --grid: 2D block-cyclic (default) or symmetric
+                        block-cyclic (Cholesky; P*Q = r(r-1)/2 ranks: 1, 3, 6, 10...)
 
 The residual is the standard scaled one: for solves and factorizations (checked by a
 solve), ||A x - b||_oo / (eps (||A||_oo ||x||_oo + ||b||_oo) N); for gemm, Freivalds'

@@ -677,7 +677,7 @@ pub unsafe extern "C" fn tessera_getrf_async(
             let a = x.clone();
             s.after.push(Box::new(move || {
                 let mut piv = vec![0usize; a.m().min(a.n())];
-                let r = dense::finish_pivots(&a, pivots, &info, &mut piv);
+                let r = dense::finish_pivots_local(&a, pivots, &info, &mut piv);
                 if matches!(r, Ok(()) | Err(Error::Singular { .. })) {
                     // SAFETY: the caller keeps ipiv (min(m, n) entries) alive until the wait.
                     unsafe { write_ipiv(ip as *mut i32, &piv) };

@@ -324,6 +324,19 @@ pub fn finish_pivots<T: Scalar>(
         seq.wait()?;
     }
     let zero = rt.agree_min(info.load(Ordering::Relaxed) as u64) as usize;
+    info.store(zero, Ordering::Relaxed);
+    finish_pivots_local(a, pivots, info, ipiv)
+}
+
+/// [`finish_pivots`] for a single-process run (no collective): the pivots and `info` are
+/// read where they are.
+pub fn finish_pivots_local<T: Scalar>(
+    a: &TileMatrix<T>,
+    pivots: Vec<Handle<Vec<usize>>>,
+    info: &AtomicUsize,
+    ipiv: &mut [usize],
+) -> Result<()> {
+    let zero = info.load(Ordering::Relaxed);
     let mut pos = 0;
     for (kk, p) in pivots.into_iter().enumerate() {
         let v = p

@@ -28,8 +28,8 @@ pub use geqrf::{
     unmqr_async,
 };
 pub use getrf::{
-    finish_pivots, gesv, getrf, getrf_async, getrf_nopiv, getrf_nopiv_async, getrs, getrs_async,
-    pivot_handles, swap_batch_columns, LuOptions, PIVOT_NONE,
+    finish_pivots, finish_pivots_local, gesv, getrf, getrf_async, getrf_nopiv, getrf_nopiv_async,
+    getrs, getrs_async, pivot_handles, swap_batch_columns, LuOptions, PIVOT_NONE,
 };
 pub use norm::{lange, lanhe, lansy};
 pub use potrf::{posv, potrf, potrf_async, potrs, potrs_async};

@@ -3,7 +3,9 @@
 //! between two collectives, the result is checked by a distributed solve whose solution
 //! is gathered to rank 0, and each rank's bytes sent and received are reported.
 
-use crate::bench::{Args, BenchOp};
+use crate::bench::Args;
+#[cfg(feature = "mpi")]
+use crate::bench::BenchOp;
 use tessera::{Error, Result};
 
 #[cfg(not(feature = "mpi"))]

@@ -242,7 +242,7 @@ impl Runtime {
     /// The smallest of every rank's `v` (a collective: every rank calls it at the same
     /// point; `v` itself with one rank).
     pub fn agree_min(&self, v: u64) -> u64 {
-        agree_min(&self.shared, v)
+        self.allgather_u64(v).into_iter().min().unwrap_or(v)
     }
 
     /// A new sequence to submit tasks into.
@@ -300,18 +300,6 @@ impl Drop for Runtime {
 #[derive(Clone)]
 pub(crate) struct RuntimeRef {
     shared: Arc<Shared>,
-}
-
-fn agree_min(s: &Shared, v: u64) -> u64 {
-    match &s.transport {
-        Some(t) if t.size() > 1 => t
-            .allgather(v.to_le_bytes().to_vec())
-            .iter()
-            .map(|b| u64::from_le_bytes(b[..8].try_into().unwrap()))
-            .min()
-            .unwrap_or(v),
-        _ => v,
-    }
 }
 
 impl RuntimeRef {

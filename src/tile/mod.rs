@@ -187,17 +187,29 @@ impl<T: Scalar> TileMatrix<T> {
         dist: Arc<dyn Distribution>,
         mut f: impl FnMut(usize, usize, Tile<T>) -> Tile<T>,
     ) -> Self {
-        let mb = mb.max(1);
-        let nb = nb.max(1);
+        Self::from_handles(m, n, mb.max(1), nb.max(1), dist, |i, j, r, c| {
+            let t = f(i, j, Tile::zeros(r, c));
+            let bytes = t.data.len() * std::mem::size_of::<T>();
+            Handle::new_wire(t, bytes)
+        })
+    }
+
+    /// The matrix whose tile `(i, j)` (of `r x c` entries) is the handle `make(i, j, r, c)`.
+    fn from_handles(
+        m: usize,
+        n: usize,
+        mb: usize,
+        nb: usize,
+        dist: Arc<dyn Distribution>,
+        mut make: impl FnMut(usize, usize, usize, usize) -> TileHandle<T>,
+    ) -> Self {
         let mt = m.div_ceil(mb);
         let nt = n.div_ceil(nb);
         let mut tiles = Vec::with_capacity(mt * nt);
         for j in 0..nt {
             for i in 0..mt {
                 let (r, c) = ((m - i * mb).min(mb), (n - j * nb).min(nb));
-                let t = f(i, j, Tile::zeros(r, c));
-                let bytes = t.data.len() * std::mem::size_of::<T>();
-                tiles.push(Handle::new_wire(t, bytes));
+                tiles.push(make(i, j, r, c));
             }
         }
         TileMatrix {
@@ -240,40 +252,20 @@ impl<T: Scalar> TileMatrix<T> {
             ));
         }
         let me = rt.rank();
-        let mt = m.div_ceil(mb);
-        let nt = n.div_ceil(nb);
-        let mut tiles = Vec::with_capacity(mt * nt);
-        for j in 0..nt {
-            for i in 0..mt {
-                let (r, c) = ((m - i * mb).min(mb), (n - j * nb).min(nb));
-                let owner = dist.owner(i, j);
-                let t = if owner == me {
-                    Tile::zeros(r, c)
-                } else {
-                    Tile {
-                        m: r,
-                        n: c,
-                        data: Vec::new(),
-                    }
-                };
-                tiles.push(Handle::new_on(t, r * c * std::mem::size_of::<T>(), owner));
-            }
-        }
-        Ok(TileMatrix {
-            st: Arc::new(Storage {
-                m,
-                n,
-                mb,
-                nb,
-                mt,
-                tiles,
-                dist,
-            }),
-            i0: 0,
-            j0: 0,
-            mt,
-            nt,
-        })
+        let dist2 = dist.clone();
+        Ok(Self::from_handles(m, n, mb, nb, dist, |i, j, r, c| {
+            let owner = dist2.owner(i, j);
+            let t = if owner == me {
+                Tile::zeros(r, c)
+            } else {
+                Tile {
+                    m: r,
+                    n: c,
+                    data: Vec::new(),
+                }
+            };
+            Handle::new_on(t, r * c * std::mem::size_of::<T>(), owner)
+        }))
     }
 
     /// Rows of the view.

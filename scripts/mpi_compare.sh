@@ -16,7 +16,7 @@ for op in potrf getrf; do
   python3 - "$one" "$two" <<'PY'
 import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"  {a['op']}: 2x1 / 1x2 = {b['gflops'] / a['gflops']:.3f} ({b['gflops']:.2f} vs {a['gflops']:.2f} Gflop/s)")
+print(f"  {a['op']}: (2 ranks x 1 worker) / (1 rank x 2 workers) = {b['gflops'] / a['gflops']:.3f} ({b['gflops']:.2f} vs {a['gflops']:.2f} Gflop/s)")
 PY
 done
 N3=${N3:-4000}

@@ -14,13 +14,20 @@
 //! ```
 //!
 //! Messages are matched by (source, tag) on a communicator duplicated per runtime; the tags
-//! come from the runtime's submission counter, the same on every rank. Receives are posted
-//! once their local dependencies are met (probe, then receive), so a message may wait in
-//! MPI's buffers until then; sends complete when MPI is done with the buffer.
+//! come from the runtime's submission counter, the same on every rank. The thread takes in
+//! every message as soon as it arrives (one wildcard probe per communicator, then a
+//! receive into a buffer of the probed size), whether or not the runtime has asked for it
+//! yet: the runtime asks only once the receive's local dependencies are met, and a message
+//! that arrived earlier is handed over at once. Sends complete when MPI is done with the
+//! buffer (one `MPI_Testsome` for all of them). Between polls the thread sleeps on its
+//! request channel, so a new send or receive wakes it at once; the sleep grows from 50 µs
+//! to 1 ms while nothing moves, which keeps an idle poll loop off the cores the workers
+//! compute on.
 
 use crate::error::{Error, Result};
 use crate::runtime::{RecvDone, SendDone, Transport};
 use mpi::ffi;
+use std::collections::{HashMap, VecDeque};
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -199,12 +206,6 @@ impl Transport for MpiTransport {
     }
 }
 
-struct PendingSend {
-    req: ffi::MPI_Request,
-    _payload: Vec<u8>,
-    done: SendDone,
-}
-
 fn check(rc: c_int, what: &str) {
     if rc != 0 {
         // MPI's default error handler aborts before this; keep a clear message otherwise.
@@ -214,6 +215,12 @@ fn check(rc: c_int, what: &str) {
         unsafe { ffi::MPI_Abort(ffi::RSMPI_COMM_WORLD, rc) };
     }
 }
+
+/// Shortest and longest wait between two polls while messages are in flight: the wait
+/// doubles while nothing moves, so a rank that is only computing polls about a thousand
+/// times a second, and goes back to the shortest wait as soon as something moves.
+const MIN_POLL_US: u64 = 50;
+const MAX_POLL_US: u64 = 1000;
 
 /// The communication thread.
 fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
@@ -253,21 +260,31 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
     };
     let _ = ready.send(Ok((rank, size, tag_ub)));
     let mut comms: Vec<ffi::MPI_Comm> = Vec::new();
-    let mut sends: Vec<PendingSend> = Vec::new();
-    let mut recvs: Vec<(usize, usize, u64, RecvDone)> = Vec::new();
+    // Pending sends: the requests in one array (for MPI_Testsome), their buffers and
+    // completions at the same index.
+    let mut send_reqs: Vec<ffi::MPI_Request> = Vec::new();
+    let mut send_state: Vec<(Vec<u8>, SendDone)> = Vec::new();
+    // Receives the runtime asked for, and messages that arrived before it asked, both by
+    // (communicator, source, tag); FIFO per key keeps MPI's order should tags ever repeat.
+    type Key = (usize, usize, u64);
+    let mut wanted: HashMap<Key, VecDeque<RecvDone>> = HashMap::new();
+    let mut early: HashMap<Key, VecDeque<Vec<u8>>> = HashMap::new();
     let mut open = true;
-    let mut last_progressed = false;
+    let mut wait_us = MIN_POLL_US;
+    let mut indices: Vec<c_int> = Vec::new();
     loop {
         let mut progressed = false;
-        // New requests: block while nothing is pending, wait a little while pending
-        // operations are not moving, and just look otherwise.
+        // New requests: block while nothing is in flight, wait a little (longer and
+        // longer while nothing moves) while something is, and just look after progress.
         let mut first = true;
         while open {
-            let idle = sends.is_empty() && recvs.is_empty();
+            let idle = send_reqs.is_empty() && wanted.is_empty();
             let r = if first && idle {
                 rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
-            } else if first && !last_progressed {
-                rx.recv_timeout(Duration::from_micros(100))
+            } else if first {
+                let r = rx.recv_timeout(Duration::from_micros(wait_us));
+                wait_us = (wait_us * 2).min(MAX_POLL_US);
+                r
             } else {
                 rx.try_recv().map_err(|e| match e {
                     TryRecvError::Empty => RecvTimeoutError::Timeout,
@@ -305,8 +322,8 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
                 } => {
                     // SAFETY: reading an MPI constant.
                     let mut req = unsafe { ffi::RSMPI_REQUEST_NULL };
-                    // SAFETY: the payload moves into `sends` with the request and stays
-                    // there (its heap buffer does not move) until MPI_Test completes it.
+                    // SAFETY: the payload moves into `send_state` and stays there (its heap
+                    // buffer does not move) until MPI_Testsome completes the request.
                     check(
                         unsafe {
                             ffi::MPI_Isend(
@@ -321,89 +338,125 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
                         },
                         "MPI_Isend",
                     );
-                    sends.push(PendingSend {
-                        req,
-                        _payload: payload,
-                        done,
-                    });
+                    send_reqs.push(req);
+                    send_state.push((payload, done));
                 }
                 Req::Recv {
                     comm,
                     src,
                     tag,
                     done,
-                } => recvs.push((comm, src, tag, done)),
+                } => {
+                    let key = (comm, src, tag);
+                    match early.get_mut(&key).and_then(|q| q.pop_front()) {
+                        Some(m) => {
+                            if early[&key].is_empty() {
+                                early.remove(&key);
+                            }
+                            done(m)
+                        }
+                        None => wanted.entry(key).or_default().push_back(done),
+                    }
+                }
                 Req::Allgather { comm, data, reply } => {
                     let _ = reply.send(allgather(comms[comm], size, &data));
                 }
             }
         }
-        // Progress the sends.
-        let mut i = 0;
-        while i < sends.len() {
-            let mut flag: c_int = 0;
-            // SAFETY: see above; the request is live.
+        // Progress the sends: one call for all of them.
+        if !send_reqs.is_empty() {
+            let n = send_reqs.len();
+            indices.resize(n, 0);
+            let mut out: c_int = 0;
+            // SAFETY: `send_reqs` holds `n` live requests and `indices` room for `n`.
             check(
-                unsafe { ffi::MPI_Test(&mut sends[i].req, &mut flag, ffi::RSMPI_STATUS_IGNORE) },
-                "MPI_Test",
+                unsafe {
+                    ffi::MPI_Testsome(
+                        n as c_int,
+                        send_reqs.as_mut_ptr(),
+                        &mut out,
+                        indices.as_mut_ptr(),
+                        ffi::RSMPI_STATUSES_IGNORE,
+                    )
+                },
+                "MPI_Testsome",
             );
-            if flag != 0 {
-                let s = sends.swap_remove(i);
-                (s.done)();
+            if out > 0 {
+                let mut done: Vec<usize> = indices[..out as usize]
+                    .iter()
+                    .map(|&i| i as usize)
+                    .collect();
+                done.sort_unstable_by(|a, b| b.cmp(a));
+                for i in done {
+                    send_reqs.swap_remove(i);
+                    let (_, d) = send_state.swap_remove(i);
+                    d();
+                }
                 progressed = true;
-            } else {
-                i += 1;
             }
         }
-        // Receive what has arrived.
-        let mut i = 0;
-        while i < recvs.len() {
-            let (comm, src, tag, _) = &recvs[i];
-            let mut flag: c_int = 0;
-            // SAFETY: zero-initialized plain C struct, filled by MPI.
-            let mut status: ffi::MPI_Status = unsafe { std::mem::zeroed() };
-            check(
-                unsafe {
-                    ffi::MPI_Iprobe(
-                        *src as c_int,
-                        *tag as c_int,
-                        comms[*comm],
-                        &mut flag,
-                        &mut status,
-                    )
-                },
-                "MPI_Iprobe",
-            );
-            if flag == 0 {
-                i += 1;
-                continue;
+        // Take in whatever has arrived, wanted yet or not: one probe per communicator
+        // until it finds nothing.
+        for (c, &comm) in comms.iter().enumerate() {
+            loop {
+                let mut flag: c_int = 0;
+                // SAFETY: zero-initialized plain C struct, filled by MPI.
+                let mut status: ffi::MPI_Status = unsafe { std::mem::zeroed() };
+                // SAFETY: see above.
+                check(
+                    unsafe {
+                        ffi::MPI_Iprobe(
+                            ffi::RSMPI_ANY_SOURCE,
+                            ffi::RSMPI_ANY_TAG,
+                            comm,
+                            &mut flag,
+                            &mut status,
+                        )
+                    },
+                    "MPI_Iprobe",
+                );
+                if flag == 0 {
+                    break;
+                }
+                let (src, tag) = (status.MPI_SOURCE, status.MPI_TAG);
+                let mut count: c_int = 0;
+                // SAFETY: see above.
+                unsafe { ffi::MPI_Get_count(&status, ffi::RSMPI_UINT8_T, &mut count) };
+                let mut buf = vec![0u8; count.max(0) as usize];
+                // SAFETY: `buf` holds the probed message's size.
+                check(
+                    unsafe {
+                        ffi::MPI_Recv(
+                            buf.as_mut_ptr() as *mut c_void,
+                            count,
+                            ffi::RSMPI_UINT8_T,
+                            src,
+                            tag,
+                            comm,
+                            ffi::RSMPI_STATUS_IGNORE,
+                        )
+                    },
+                    "MPI_Recv",
+                );
+                progressed = true;
+                let key = (c, src as usize, tag as u64);
+                match wanted.get_mut(&key).and_then(|q| q.pop_front()) {
+                    Some(done) => {
+                        if wanted[&key].is_empty() {
+                            wanted.remove(&key);
+                        }
+                        done(buf)
+                    }
+                    None => early.entry(key).or_default().push_back(buf),
+                }
             }
-            let mut count: c_int = 0;
-            // SAFETY: see above.
-            unsafe { ffi::MPI_Get_count(&status, ffi::RSMPI_UINT8_T, &mut count) };
-            let mut buf = vec![0u8; count.max(0) as usize];
-            check(
-                unsafe {
-                    ffi::MPI_Recv(
-                        buf.as_mut_ptr() as *mut c_void,
-                        count,
-                        ffi::RSMPI_UINT8_T,
-                        *src as c_int,
-                        *tag as c_int,
-                        comms[*comm],
-                        ffi::RSMPI_STATUS_IGNORE,
-                    )
-                },
-                "MPI_Recv",
-            );
-            let (_, _, _, done) = recvs.swap_remove(i);
-            done(buf);
-            progressed = true;
         }
-        if !open && sends.is_empty() && recvs.is_empty() {
+        if !open && send_reqs.is_empty() && wanted.is_empty() {
             break;
         }
-        last_progressed = progressed;
+        if progressed {
+            wait_us = MIN_POLL_US;
+        }
     }
     // SAFETY: see above; no request is pending.
     unsafe {

@@ -53,7 +53,7 @@ pub struct Args {
     compare: Option<Compare>,
     pub repeat: usize,
     nrhs: usize,
-    trace: Option<String>,
+    pub trace: Option<String>,
     pub json: bool,
     kernels: String,
     /// Process grid of a distributed run (under mpirun).

@@ -99,6 +99,7 @@ fn run_on(a: &Args, mpi: &tessera::comm::Mpi) -> Result<bool> {
         let mut ipiv = vec![0; n];
         rt.agree_min(0);
         let (s0, r0) = rt.comm_bytes();
+        rt.set_tracing(a.trace.is_some());
         let t = Instant::now();
         match a.op {
             BenchOp::Potrf => dense::potrf(&rt, Uplo::Lower, &ta)?,
@@ -118,6 +119,15 @@ fn run_on(a: &Args, mpi: &tessera::comm::Mpi) -> Result<bool> {
         }
         rt.agree_min(0);
         let secs = t.elapsed().as_secs_f64();
+        rt.set_tracing(false);
+        if let Some(path) = &a.trace {
+            // One file per rank; times are from each process's own clock.
+            let tr = rt.take_trace();
+            let path = format!("{path}.rank{me}.json");
+            std::fs::write(&path, tr.to_chrome_json())
+                .map_err(|e| bad(format!("cannot write the trace {path}: {e}")))?;
+            eprintln!("rank {me}: {}", tr.summary());
+        }
         let (s1, r1) = rt.comm_bytes();
         if secs < best {
             best = secs;

@@ -89,7 +89,15 @@ const OPS: [Op; 3] = [Op::NoTrans, Op::Trans, Op::ConjTrans];
 // BLAS
 
 fn gemm_case<T: Scalar>() {
-    for (m, n, kk) in [(5, 7, 3), (17, 9, 33), (1, 1, 1), (4, 6, 0)] {
+    // (50, 60, 70) and (49, 130, 55): large enough for the copy of a transposed B.
+    for (m, n, kk) in [
+        (5, 7, 3),
+        (17, 9, 33),
+        (1, 1, 1),
+        (4, 6, 0),
+        (50, 60, 70),
+        (49, 130, 55),
+    ] {
         for ta in OPS {
             for tb in OPS {
                 for (alpha, beta) in [

@@ -30,7 +30,7 @@ pub const SWAP_TASK_BYTES: usize = 256 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LuOptions {
-    /// Bytes a row-interchange task should move at least (default [`SWAP_TASK_BYTES`]);
+    /// Bytes a row-interchange task should move at least (default 256 KiB);
     /// the batch of tile columns per task is derived from it.
     pub swap_task_bytes: usize,
 }

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 /// rules and PaStiX's split sizes).
 #[derive(Debug, Clone)]
 pub struct SymbolicOptions {
-    /// Supernodes with at most this many columns always absorb a child (CHOLMOD nrelax[0]).
+    /// Supernodes with at most this many columns always absorb a child (CHOLMOD `nrelax[0]`).
     pub relax_small: usize,
     /// (max merged width, max fraction of explicit zeros) pairs tried in order after
     /// `relax_small` (CHOLMOD: (16, 0.8), (48, 0.1), then 0.05 for any width).

@@ -348,13 +348,8 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
                     done,
                 } => {
                     let key = (comm, src, tag);
-                    match early.get_mut(&key).and_then(|q| q.pop_front()) {
-                        Some(m) => {
-                            if early[&key].is_empty() {
-                                early.remove(&key);
-                            }
-                            done(m)
-                        }
+                    match pop(&mut early, &key) {
+                        Some(m) => done(m),
                         None => wanted.entry(key).or_default().push_back(done),
                     }
                 }
@@ -440,13 +435,8 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
                 );
                 progressed = true;
                 let key = (c, src as usize, tag as u64);
-                match wanted.get_mut(&key).and_then(|q| q.pop_front()) {
-                    Some(done) => {
-                        if wanted[&key].is_empty() {
-                            wanted.remove(&key);
-                        }
-                        done(buf)
-                    }
+                match pop(&mut wanted, &key) {
+                    Some(done) => done(buf),
                     None => early.entry(key).or_default().push_back(buf),
                 }
             }
@@ -465,6 +455,16 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
         }
         ffi::MPI_Finalize();
     }
+}
+
+/// The first entry queued under `key`, dropping the queue once it is empty.
+fn pop<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, VecDeque<V>>, key: &K) -> Option<V> {
+    let q = map.get_mut(key)?;
+    let v = q.pop_front();
+    if q.is_empty() {
+        map.remove(key);
+    }
+    v
 }
 
 fn allgather(comm: ffi::MPI_Comm, size: usize, data: &[u8]) -> Vec<Vec<u8>> {

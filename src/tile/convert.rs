@@ -22,6 +22,45 @@ struct RawView<T> {
 // waits for before the borrow it came from ends; tasks touch disjoint regions.
 unsafe impl<T: Send> Send for RawView<T> {}
 
+impl<T> RawView<T> {
+    /// The `m x n` block at `(r0, c0)`, read-only.
+    ///
+    /// # Safety
+    /// The block lies inside the borrowed matrix, which outlives the returned view.
+    unsafe fn block<'a>(self, r0: usize, c0: usize, m: usize, n: usize) -> MatRef<'a, T> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            MatRef::from_raw_parts(
+                self.ptr
+                    .offset(r0 as isize * self.rs + c0 as isize * self.cs)
+                    as *const T,
+                m,
+                n,
+                self.rs,
+                self.cs,
+            )
+        }
+    }
+
+    /// The `m x n` block at `(r0, c0)`, writable.
+    ///
+    /// # Safety
+    /// As [`RawView::block`], and no other view of the block is alive meanwhile.
+    unsafe fn block_mut<'a>(self, r0: usize, c0: usize, m: usize, n: usize) -> MatMut<'a, T> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            MatMut::from_raw_parts_mut(
+                self.ptr
+                    .offset(r0 as isize * self.rs + c0 as isize * self.cs),
+                m,
+                n,
+                self.rs,
+                self.cs,
+            )
+        }
+    }
+}
+
 impl<T: Scalar> TileMatrix<T> {
     /// Copies a column-major matrix (any strides) into a new single-process tile matrix;
     /// the copy runs in parallel on the runtime's workers.
@@ -70,15 +109,7 @@ impl<T: Scalar> TileMatrix<T> {
                     let tile = w.get_mut(ctx);
                     let s = src;
                     // SAFETY: the source outlives the sequence (the caller's contract) and is only read.
-                    let v = unsafe {
-                        MatRef::from_raw_parts(
-                            s.ptr.offset(r0 as isize * s.rs + c0 as isize * s.cs) as *const T,
-                            tile.m,
-                            tile.n,
-                            s.rs,
-                            s.cs,
-                        )
-                    };
+                    let v = unsafe { s.block(r0, c0, tile.m, tile.n) };
                     tile.as_mut().copy_from(v);
                     Ok(())
                 })?;
@@ -183,15 +214,7 @@ impl<T: Scalar> TileMatrix<T> {
                     };
                     // SAFETY: each task writes its own disjoint block of `dst`, which is
                     // borrowed until this function returns, after the wait below.
-                    let mut v = unsafe {
-                        MatMut::from_raw_parts_mut(
-                            d.ptr.offset(r0 as isize * d.rs + c0 as isize * d.cs),
-                            tile.m,
-                            tile.n,
-                            d.rs,
-                            d.cs,
-                        )
-                    };
+                    let mut v = unsafe { d.block_mut(r0, c0, tile.m, tile.n) };
                     v.copy_from(tile.as_ref());
                     Ok(())
                 })?;
@@ -245,15 +268,7 @@ impl<T: Scalar> TileMatrix<T> {
                     let d = d;
                     // SAFETY: each task writes its own disjoint block of `dst`, which outlives
                     // the sequence (the caller's contract).
-                    let mut v = unsafe {
-                        MatMut::from_raw_parts_mut(
-                            d.ptr.offset(r0 as isize * d.rs + c0 as isize * d.cs),
-                            tile.m,
-                            tile.n,
-                            d.rs,
-                            d.cs,
-                        )
-                    };
+                    let mut v = unsafe { d.block_mut(r0, c0, tile.m, tile.n) };
                     v.copy_from(tile.as_ref());
                     Ok(())
                 })?;

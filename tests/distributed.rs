@@ -273,3 +273,151 @@ fn sbc_sends_fewer_bytes_than_2dbc_for_cholesky() {
         );
     }
 }
+
+/// Runs getrf of an `m x n` random matrix (zero column `zero_col` if given) on `ranks`
+/// ranks with distribution `d`: the gathered factors, the pivots, the result, and the
+/// bytes each rank sent.
+#[allow(clippy::type_complexity)]
+fn getrf_on<T: tessera::Scalar>(
+    ranks: usize,
+    d: Arc<dyn Distribution>,
+    (m, n, nb): (usize, usize, usize),
+    zero_col: Option<usize>,
+) -> Vec<(Option<Mat<T>>, Vec<usize>, Result<(), Error>, u64)> {
+    on_ranks(ranks, 1, move |rt| {
+        let a = dense::plrnt_on::<T>(rt, m, n, nb, 9, d.clone()).unwrap();
+        if let Some(c) = zero_col {
+            zero_column(rt, &a, c);
+        }
+        let before = rt.comm_bytes().0;
+        let mut ipiv = vec![0; m.min(n)];
+        let res = dense::getrf(rt, &a, &mut ipiv);
+        let sent = rt.comm_bytes().0 - before;
+        let full = if rt.rank() == 0 {
+            let mut f = Mat::zeros(m, n);
+            a.gather(rt, 0, Some(f.as_mut())).unwrap();
+            Some(f)
+        } else {
+            a.gather(rt, 0, None).unwrap();
+            None
+        };
+        (full, ipiv, res, sent)
+    })
+}
+
+/// Sets column `c` of `a` to zero, on the ranks that own its tiles.
+fn zero_column<T: tessera::Scalar>(rt: &Runtime, a: &TileMatrix<T>, c: usize) {
+    let seq = rt.sequence();
+    let (tj, off) = (c / a.nb(), c % a.nb());
+    for i in 0..a.mt() {
+        let mut t = seq.task("zero").on_rank(a.owner(i, tj));
+        let mut w = t.read_write(a.tile(i, tj));
+        t.submit(move |ctx| {
+            let tile = w.get_mut(ctx);
+            let m = tile.m;
+            tile.data[off * m..(off + 1) * m].fill(T::zero());
+            Ok(())
+        })
+        .unwrap();
+    }
+    seq.wait().unwrap();
+}
+
+fn same_bits_t<T: tessera::Scalar>(a: &Mat<T>, b: &Mat<T>) -> bool {
+    (0..a.ncols()).all(|j| (0..a.nrows()).all(|i| a[(i, j)] == b[(i, j)]))
+}
+
+#[test]
+fn getrf_with_columns_on_several_ranks_matches_one_process() {
+    // Tile columns split over 2, 3 and 4 ranks (P > 1, and the symmetric distribution),
+    // square and rectangular, with a zero column (a zero pivot): same factors, pivots
+    // and error as one process.
+    fn check<T: tessera::Scalar>(shape: (usize, usize, usize), zero_col: Option<usize>) {
+        let (m, n, nb) = shape;
+        let reference = single_rank(move |rt| {
+            let a = dense::plrnt::<T>(rt, m, n, nb, 9).unwrap();
+            if let Some(c) = zero_col {
+                zero_column(rt, &a, c);
+            }
+            let mut ipiv = vec![0; m.min(n)];
+            let res = dense::getrf(rt, &a, &mut ipiv);
+            (a.to_mat(rt).unwrap(), ipiv, res)
+        });
+        let mut grids: Vec<(usize, Arc<dyn Distribution>)> = vec![
+            (2, Arc::new(BlockCyclic2D::new(2, 1))),
+            (3, Arc::new(BlockCyclic2D::new(3, 1))),
+            (4, Arc::new(BlockCyclic2D::new(2, 2))),
+        ];
+        grids.push((3, Arc::new(SymmetricBlockCyclic::for_ranks(3).unwrap())));
+        for (ranks, d) in grids {
+            let label = format!("{d:?} {m}x{n} nb {nb} zero column {zero_col:?}");
+            let out = getrf_on::<T>(ranks, d, shape, zero_col);
+            for (r, o) in out.iter().enumerate() {
+                assert_eq!(o.1, reference.1, "{label}: pivots on rank {r}");
+                assert_eq!(o.2, reference.2, "{label}: result on rank {r}");
+            }
+            assert!(
+                same_bits_t(out[0].0.as_ref().unwrap(), &reference.0),
+                "{label}: factors"
+            );
+        }
+    }
+    check::<f64>((300, 300, 32), None);
+    check::<f64>((330, 200, 32), None);
+    check::<f64>((200, 330, 32), None);
+    check::<f64>((260, 260, 32), Some(70));
+    check::<tessera::c64>((190, 190, 24), None);
+    check::<f32>((190, 170, 24), Some(5));
+}
+
+#[test]
+fn getrf_on_p_by_1_moves_rows_not_columns() {
+    // On 2 x 1 what travels is each U tile to the other rank, the interchanged rows (a
+    // rank sends at most nb per panel) and one candidate row per rank and panel column.
+    // Moving whole tile columns for the interchanges (as LU did before) sent about 45 MB
+    // per rank here, against this bound of about 22 MB and a measured 10 MB.
+    let (n, nb) = (1280usize, 64usize);
+    let kt = n / nb;
+    let per_rank = |p: usize, q: usize| -> Vec<u64> {
+        getrf_on::<f64>(2, Arc::new(BlockCyclic2D::new(p, q)), (n, n, nb), None)
+            .iter()
+            .map(|o| o.3)
+            .collect()
+    };
+    let (tall, wide) = (per_rank(2, 1), per_rank(1, 2));
+    let tile = (nb * nb * 8 + 64) as u64;
+    let u_tiles = (kt * (kt - 1) / 2) as u64 * tile;
+    let swaps = (kt * nb * n * 8) as u64;
+    let panel = (n * (2 * nb * 8 + 64)) as u64;
+    let bound = u_tiles + swaps + panel + (kt * kt * 1024) as u64;
+    println!("getrf {n} nb {nb}: 2x1 sent {tall:?} bytes, 1x2 {wide:?}, 2x1 bound {bound}");
+    for b in tall {
+        assert!(b <= bound, "2x1 sent {b} bytes, bound {bound}");
+    }
+}
+
+#[test]
+fn getrf_panel_member_failure_reaches_every_rank() {
+    // A task that fails on rank 1 before getrf, unwaited: the panel's member on rank 1 is
+    // skipped, its group aborts, and every rank returns an error (none hangs).
+    let (n, nb) = (256, 32);
+    let out = on_ranks(2, 1, move |rt| {
+        let d: Arc<dyn Distribution> = Arc::new(BlockCyclic2D::new(2, 1));
+        let a = dense::plrnt_on::<f64>(rt, n, n, nb, 4, d).unwrap();
+        let seq = rt.sequence();
+        let mut t = seq.task("fail").on_rank(a.owner(1, 0));
+        let _w = t.read_write(a.tile(1, 0));
+        t.submit(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            Err(Error::Runtime("injected".into()))
+        })
+        .unwrap();
+        let mut ipiv = vec![0; n];
+        let res = dense::getrf(rt, &a, &mut ipiv);
+        let _ = seq.wait();
+        res
+    });
+    for (r, o) in out.iter().enumerate() {
+        assert!(o.is_err(), "rank {r}: {o:?}");
+    }
+}

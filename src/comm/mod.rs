@@ -49,6 +49,7 @@ enum Req {
         src: usize,
         tag: u64,
         done: RecvDone,
+        urgent: bool,
     },
     Allgather {
         comm: usize,
@@ -158,6 +159,19 @@ impl MpiTransport {
     fn tag(&self, tag: u64) -> u64 {
         tag % self.engine.tag_ub
     }
+    fn post_recv(&self, src: usize, tag: u64, done: RecvDone, urgent: bool) {
+        let received = self.received.clone();
+        self.engine.post(Req::Recv {
+            comm: self.comm,
+            src,
+            tag: self.tag(tag),
+            done: Box::new(move |m| {
+                received.fetch_add(m.len() as u64, Ordering::Relaxed);
+                done(m)
+            }),
+            urgent,
+        });
+    }
 }
 
 impl Transport for MpiTransport {
@@ -178,16 +192,10 @@ impl Transport for MpiTransport {
         });
     }
     fn recv(&self, src: usize, tag: u64, done: RecvDone) {
-        let received = self.received.clone();
-        self.engine.post(Req::Recv {
-            comm: self.comm,
-            src,
-            tag: self.tag(tag),
-            done: Box::new(move |m| {
-                received.fetch_add(m.len() as u64, Ordering::Relaxed);
-                done(m)
-            }),
-        });
+        self.post_recv(src, tag, done, false)
+    }
+    fn recv_urgent(&self, src: usize, tag: u64, done: RecvDone) {
+        self.post_recv(src, tag, done, true)
     }
     fn allgather(&self, mine: Vec<u8>) -> Vec<Vec<u8>> {
         let (tx, rx) = channel();
@@ -267,7 +275,10 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
     // Receives the runtime asked for, and messages that arrived before it asked, both by
     // (communicator, source, tag); FIFO per key keeps MPI's order should tags ever repeat.
     type Key = (usize, usize, u64);
-    let mut wanted: HashMap<Key, VecDeque<RecvDone>> = HashMap::new();
+    // The flag marks a receive a worker is blocked on; while any is pending (`urgent`
+    // counts them) the thread polls without pausing.
+    let mut wanted: HashMap<Key, VecDeque<(RecvDone, bool)>> = HashMap::new();
+    let mut urgent = 0usize;
     let mut early: HashMap<Key, VecDeque<Vec<u8>>> = HashMap::new();
     let mut open = true;
     let mut wait_us = MIN_POLL_US;
@@ -281,7 +292,7 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
             let idle = send_reqs.is_empty() && wanted.is_empty();
             let r = if first && idle {
                 rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
-            } else if first {
+            } else if first && urgent == 0 {
                 let r = rx.recv_timeout(Duration::from_micros(wait_us));
                 wait_us = (wait_us * 2).min(MAX_POLL_US);
                 r
@@ -346,11 +357,15 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
                     src,
                     tag,
                     done,
+                    urgent: u,
                 } => {
                     let key = (comm, src, tag);
                     match pop(&mut early, &key) {
                         Some(m) => done(m),
-                        None => wanted.entry(key).or_default().push_back(done),
+                        None => {
+                            urgent += usize::from(u);
+                            wanted.entry(key).or_default().push_back((done, u));
+                        }
                     }
                 }
                 Req::Allgather { comm, data, reply } => {
@@ -436,7 +451,10 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
                 progressed = true;
                 let key = (c, src as usize, tag as u64);
                 match pop(&mut wanted, &key) {
-                    Some(done) => done(buf),
+                    Some((done, u)) => {
+                        urgent -= usize::from(u);
+                        done(buf)
+                    }
                     None => early.entry(key).or_default().push_back(buf),
                 }
             }
@@ -446,6 +464,10 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
         }
         if progressed {
             wait_us = MIN_POLL_US;
+        }
+        if urgent > 0 && !progressed {
+            // Polling without pause: leave the core to a worker that needs it.
+            std::thread::yield_now();
         }
     }
     // SAFETY: see above; no request is pending.

@@ -11,6 +11,7 @@
 //! factor) are applied at the end, per batch of columns, off the critical path.
 
 use super::blas3::{gemm_tile, trsm_async, trsm_tile};
+use super::getrf_dist;
 use super::{check_finite_async, check_matrix, prio, views};
 use crate::error::{Error, Result};
 use crate::runtime::{Handle, Runtime, Sequence};
@@ -82,17 +83,30 @@ pub fn getrf_async<T: Scalar>(
     // One gather buffer for all panels (they are ordered by their data anyway): no page
     // faults on a fresh allocation at every step.
     let scratch: Handle<Vec<T>> = Handle::scratch(Vec::new(), 0);
+    // Whether the rows of tile column `j` from tile row `p` down live on several ranks:
+    // then panel `p` and its row interchanges on `j` move only what they must
+    // (getrf_dist), which needs every pivot position in the top tile (square tiles).
+    let square = a.mb() == a.nb();
+    let split = |p: usize, j: usize| square && getrf_dist::owners(a, p..mt, &[j]).len() > 1;
+    let spans = |j: usize| j + 1 < mt && split(j + 1, j);
     for (kk, piv_k) in pivots.iter().enumerate().take(kt) {
         let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
         let cols = a.tile_cols(kk);
         let npiv = rows.min(cols);
-        // Panel: the whole tile column, pivot search over all its rows.
-        {
+        // A tile column on several ranks is factored and interchanged by the members of a
+        // group (getrf_dist); on one rank, by one task. Needs every pivot position in the
+        // top tile, which square tiles give.
+        let rk = a.tile_rows(kk);
+        let pf = w * super::flops::getrf(rows as f64, cols as f64);
+        if split(kk, kk) {
+            getrf_dist::panel(seq, a, kk, piv_k, info, &scratch, prio(kk, kk, mt), pf)?;
+        } else {
+            // Panel: the whole tile column, pivot search over all its rows.
             let mut t = seq
                 .task("getrf_panel")
                 .priority(prio(kk, kk, mt))
                 .on_rank(a.owner(kk, kk))
-                .flops(w * super::flops::getrf(rows as f64, cols as f64));
+                .flops(pf);
             let mut toks: Vec<_> = (kk..mt).map(|i| t.read_write(a.tile(i, kk))).collect();
             let mut wp = t.write(piv_k);
             let mut ws = t.read_write(&scratch);
@@ -123,14 +137,17 @@ pub fn getrf_async<T: Scalar>(
         // Row interchanges on the trailing columns, batched, each followed by the triangular
         // solve of its tile of row k (U12 = L11^-1 A12): one task per batch, so that the
         // updates of a column wait for one task, not two.
-        let rk = a.tile_rows(kk);
         let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
         // Column k + 1 alone (critical path), then batches of columns with the same owner.
-        for cols in owner_batches(a, kk, kk + 1..nt, batch) {
+        for cols in owner_batches(a, Some(kk), kk + 1..nt, batch) {
             let f: f64 = cols
                 .iter()
                 .map(|&j| w * (rk * rk * a.tile_cols(j)) as f64)
                 .sum();
+            if cols.iter().any(|&j| split(kk, j)) {
+                getrf_dist::swap_columns(seq, a, kk, piv_k, &cols, true, prio(kk, cols[0], mt), f)?;
+                continue;
+            }
             let mut t = seq
                 .task("laswp_trsm")
                 .priority(prio(kk, cols[0], mt))
@@ -181,13 +198,26 @@ pub fn getrf_async<T: Scalar>(
                 )?;
             }
         }
+        // This panel's interchanges on the columns of L that live on several ranks.
+        let left: Vec<usize> = (0..kk).filter(|&j| spans(j)).collect();
+        if !left.is_empty() {
+            let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
+            for cols in owner_batches(a, Some(kk), 0..kk, batch) {
+                let cols: Vec<usize> = cols.into_iter().filter(|j| left.contains(j)).collect();
+                if !cols.is_empty() {
+                    getrf_dist::swap_columns(seq, a, kk, piv_k, &cols, false, i64::MIN / 2, 0.0)?;
+                }
+            }
+        }
     }
-    // Interchanges of later panels on the columns of L, batched over columns of one owner.
+    // Interchanges of later panels on the columns of L, batched over columns of one owner
+    // (the columns on several ranks had theirs panel by panel, above).
     if kt > 1 {
         let batch =
             swap_batch_columns(a.tile_cols(0) * (kt - 1), a.nb(), esz, opts.swap_task_bytes);
-        for cols in owner_batches(a, usize::MAX, 0..kt - 1, batch) {
-            let j0 = cols[0];
+        for cols in owner_batches(a, None, 0..kt - 1, batch) {
+            let cols: Vec<usize> = cols.into_iter().filter(|&j| !spans(j)).collect();
+            let Some(&j0) = cols.first() else { continue };
             let mut t = seq
                 .task("laswp_left")
                 .priority(i64::MIN / 2)
@@ -222,11 +252,11 @@ pub fn getrf_async<T: Scalar>(
 
 /// Splits the tile columns `cols` into row-interchange tasks: the first column alone (it
 /// is on the critical path), then batches of at most `batch` columns that have the same
-/// owner in tile row `row` (`usize::MAX`: on the diagonal), so that a task's columns
-/// live on one rank; with one rank the batches are runs of consecutive columns.
+/// owner in tile row `row` (`None`: on the diagonal), so that a task's columns live on
+/// one rank; with one rank the batches are runs of consecutive columns.
 fn owner_batches<T: Scalar>(
     a: &TileMatrix<T>,
-    row: usize,
+    row: Option<usize>,
     cols: std::ops::Range<usize>,
     batch: usize,
 ) -> Vec<Vec<usize>> {
@@ -237,7 +267,7 @@ fn owner_batches<T: Scalar>(
             out.push(vec![j]);
             continue;
         }
-        let o = a.owner(row.min(j), j);
+        let o = a.owner(row.unwrap_or(j), j);
         let pos = match open.iter().position(|(r, _)| *r == o) {
             Some(p) => p,
             None => {

@@ -16,6 +16,7 @@ mod blas3;
 mod generate;
 mod geqrf;
 mod getrf;
+mod getrf_dist;
 pub mod lapack;
 pub mod ndarray;
 mod norm;

@@ -67,6 +67,12 @@ pub trait Transport: Send + Sync {
     fn send(&self, dest: usize, tag: u64, payload: Vec<u8>, done: SendDone);
     /// Receives the message `src` sent under `tag`; `done` runs with it.
     fn recv(&self, src: usize, tag: u64, done: RecvDone);
+    /// [`Transport::recv`] for a message a worker is blocked on (see
+    /// [`Peers`](super::Peers)): the transport should notice its arrival as soon as it
+    /// can, polling without pause while such a receive is pending.
+    fn recv_urgent(&self, src: usize, tag: u64, done: RecvDone) {
+        self.recv(src, tag, done)
+    }
     /// Every rank's `mine`, in rank order. A collective: every rank calls it, in the same
     /// order, from the thread that submits.
     fn allgather(&self, mine: Vec<u8>) -> Vec<Vec<u8>>;

@@ -39,12 +39,14 @@
 
 mod data;
 mod dist;
+mod peers;
 mod task;
 mod trace;
 
 pub use data::{Access, Handle, MemoryNode, ReplicaState};
 pub(crate) use dist::{get_u64 as dist_get_u64, put_u64 as dist_put_u64};
 pub use dist::{LocalTransport, RecvDone, SendDone, Transport, Wire};
+pub use peers::Peers;
 pub use task::{CommuteToken, ReadToken, TaskBuilder, TaskContext, WriteToken};
 pub use trace::{Trace, TraceEvent};
 
@@ -691,6 +693,22 @@ impl Sequence {
     /// The runtime's rank and number of ranks.
     pub fn ranks(&self) -> (usize, usize) {
         (self.rt.rank(), self.rt.nranks())
+    }
+
+    /// A group of tasks that exchange messages while they run, one member per rank of
+    /// `ranks` (distinct), each allowed `rounds` rounds ([`Peers`]). Every rank must create
+    /// the group at the same point of its submission (it draws tags from the submission
+    /// counter), then submit each member's task on its rank with the member moved into the
+    /// body; the members must touch disjoint data.
+    pub fn peers(&self, ranks: &[usize], rounds: u64) -> Vec<Peers> {
+        let base = self.rt.shared.next_tag.fetch_add(rounds, Ordering::Relaxed);
+        Peers::group(
+            self.rt.shared.transport.clone(),
+            self.inner.clone(),
+            ranks,
+            base,
+            rounds,
+        )
     }
 }
 

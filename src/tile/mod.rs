@@ -53,19 +53,38 @@ impl<T: Scalar> Tile<T> {
     }
 }
 
+/// Appends the bytes of `v` to `out`.
+pub(crate) fn put_scalars<T: Scalar>(out: &mut Vec<u8>, v: &[T]) {
+    // SAFETY: the scalar types (f32, f64 and their complex pairs) are plain old data
+    // without padding, so their memory is a valid byte slice of the same extent.
+    let bytes =
+        unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) };
+    out.extend_from_slice(bytes);
+}
+
+/// Replaces `v` with the scalars encoded in `b` (as [`put_scalars`] wrote them).
+pub(crate) fn get_scalars<T: Scalar>(b: &[u8], v: &mut Vec<T>) -> Result<()> {
+    let sz = std::mem::size_of::<T>();
+    if b.len() % sz != 0 {
+        return Err(Error::Runtime(format!(
+            "{} bytes are not a whole number of {}-byte scalars",
+            b.len(),
+            sz
+        )));
+    }
+    v.clear();
+    v.resize(b.len() / sz, T::zero());
+    // SAFETY: `v` holds exactly `b.len()` bytes of plain-old-data scalars (any bit pattern
+    // is a valid value), and the two regions do not overlap.
+    unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), v.as_mut_ptr() as *mut u8, b.len()) };
+    Ok(())
+}
+
 impl<T: Scalar> crate::runtime::Wire for Tile<T> {
     fn encode(&self, out: &mut Vec<u8>) {
         crate::runtime::dist_put_u64(out, self.m as u64);
         crate::runtime::dist_put_u64(out, self.n as u64);
-        // SAFETY: the scalar types (f32, f64 and their complex pairs) are plain old data
-        // without padding, so their memory is a valid byte slice of the same extent.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(
-                self.data.as_ptr() as *const u8,
-                std::mem::size_of_val(self.data.as_slice()),
-            )
-        };
-        out.extend_from_slice(bytes);
+        put_scalars(out, &self.data);
     }
     fn decode(&mut self, b: &[u8]) -> Result<()> {
         let mut at = 0;
@@ -80,18 +99,7 @@ impl<T: Scalar> crate::runtime::Wire for Tile<T> {
         }
         self.m = m;
         self.n = n;
-        self.data.clear();
-        self.data.resize(m * n, T::zero());
-        // SAFETY: `data` holds exactly `body.len()` bytes of plain-old-data scalars (any
-        // bit pattern is a valid value), and the two regions do not overlap.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                body.as_ptr(),
-                self.data.as_mut_ptr() as *mut u8,
-                body.len(),
-            )
-        };
-        Ok(())
+        get_scalars(body, &mut self.data)
     }
     fn evict(&mut self) {
         self.data = Vec::new();

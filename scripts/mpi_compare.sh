@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Distributed scaling on one machine, in one script run: potrf and getrf at N (default 8000)
-# on 1 rank x 2 workers against 2 ranks x 1 worker (1x2 grid), plus the bytes SBC and 2D
-# block-cyclic Cholesky send on 3 ranks. Needs a build with --features mpi.
+# on 1 rank x 2 workers against 2 ranks x 1 worker (1x2 grid), getrf on a 2x1 grid, the
+# ScaLAPACK anchor on the same grids, plus the bytes SBC and 2D block-cyclic Cholesky send
+# on 3 ranks. Needs a build with --features mpi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-8000}
@@ -19,6 +20,9 @@ a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"  {a['op']}: (2 ranks x 1 worker) / (1 rank x 2 workers) = {b['gflops'] / a['gflops']:.3f} ({b['gflops']:.2f} vs {a['gflops']:.2f} Gflop/s)")
 PY
 done
+# LU on a tall grid: the pivot search is a reduction across the 2 ranks of every column.
+echo "getrf 2 ranks x 1 worker, 2x1 grid: $(mpirun --bind-to none -np 2 $bin bench getrf --n "$N" \
+  --grid 2x1 --threads 1 --repeat "$REPEAT" --json 2>/dev/null | grep '^{')"
 # ScaLAPACK's pdpotrf and pdgetrf on the same 1x2 grid (one OpenBLAS thread per rank),
 # next to Tessera on the same grid with its default tile kernels and with the same OpenBLAS
 # as tile kernels (TESSERA_KERNELS=blas). Needs mpicc, libscalapack-openmpi-dev and the
@@ -31,6 +35,9 @@ if command -v mpicc >/dev/null && [ -f "$SRC" ]; then
       OPENBLAS_NUM_THREADS=1 mpirun --bind-to none -np 2 -x OPENBLAS_NUM_THREADS \
         target/anchors/scalapack_bench -P 1 -Q 2 -nb $nb -r "$REPEAT" "$N" | grep '^pd'
     done
+    echo "ScaLAPACK on 2x1, NB 128:"
+    OPENBLAS_NUM_THREADS=1 mpirun --bind-to none -np 2 -x OPENBLAS_NUM_THREADS \
+      target/anchors/scalapack_bench -P 2 -Q 1 -nb 128 -r "$REPEAT" "$N" | grep '^pdgetrf'
     for op in potrf getrf; do
       for k in faer blas; do
         echo "tessera $op 1x2 kernels=$k: $(OPENBLAS_NUM_THREADS=1 mpirun --bind-to none -np 2 \

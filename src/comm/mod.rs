@@ -22,7 +22,9 @@
 //! buffer (one `MPI_Testsome` for all of them). Between polls the thread sleeps on its
 //! request channel, so a new send or receive wakes it at once; the sleep grows from 50 µs
 //! to 1 ms while nothing moves, which keeps an idle poll loop off the cores the workers
-//! compute on.
+//! compute on. A receive a worker is blocked on (an urgent one, from a group of
+//! communicating tasks such as LU's distributed panel) is the exception: while one is
+//! pending the thread polls without pausing, yielding the core between polls.
 
 use crate::error::{Error, Result};
 use crate::runtime::{RecvDone, SendDone, Transport};

@@ -9,6 +9,12 @@
 //! sized so that each task moves at least [`SWAP_TASK_BYTES`] (see
 //! [`swap_batch_columns`]); the interchanges on the columns left of the panel (the `L`
 //! factor) are applied at the end, per batch of columns, off the critical path.
+//!
+//! When a tile column's tiles live on several ranks (grids with `P > 1`), the panel and
+//! the interchanges on that column take the distributed form of `getrf_dist` instead: the
+//! panel is a group of tasks, one per rank, that reduce the pivot candidates column by
+//! column, and the interchanges move only the rows that change place. The arithmetic is
+//! the same, so the factors and pivots are bitwise those of one process.
 
 use super::blas3::{gemm_tile, trsm_async, trsm_tile};
 use super::getrf_dist;

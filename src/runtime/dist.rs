@@ -35,13 +35,16 @@
 //! broadcast tree), which is fine up to tens of ranks per row or column and is the next
 //! thing to change beyond.
 //!
-//! LU today falls short of that on grids with `P > 1`: its panel task takes the whole tile
-//! column to the diagonal tile's owner, and each row-interchange task takes the whole tile
-//! columns it swaps in to one rank and back (correct, bitwise equal to one process). On a
-//! `2 x 1` grid at `N = 8000`, `nb = 320` that is 2.3 GB sent per rank, against 0.13 GB on
-//! `1 x 2`. The planned shape is the one above: each rank searches its own rows of the
-//! panel column for a pivot candidate, the candidates are reduced across the column's
-//! ranks, and only the interchanged rows travel.
+//! LU on grids with `P > 1` follows that shape (`dense::getrf_dist`): the ranks of the
+//! panel's tile column reduce their pivot candidates column by column, one round of
+//! messages of a row each per column, from inside a group of tasks
+//! ([`Peers`](super::Peers)), and the row interchanges move only the rows that change
+//! place (at most `nb` rows per rank and panel each way). The pivot rounds are latency
+//! bound: `N` rounds in all, each a message through the communication thread, which is
+//! what makes a tall grid slower than a wide one at the same size. On a `2 x 1` grid at
+//! `N = 8000`, `nb = 320` each rank sends 0.38 GB (the `U` tiles and the interchanged
+//! rows), against 0.13 GB on `1 x 2`; moving whole tile columns, as LU did at first, sent
+//! 2.3 GB.
 
 use crate::error::{Error, Result};
 use std::collections::HashMap;

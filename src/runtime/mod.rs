@@ -17,6 +17,8 @@
 //!   sequence is skipped; a panic inside a task is caught and becomes an error;
 //! - **scheduler**: a priority queue (ties in submission order), so lookahead comes from
 //!   priorities; a submission window bounds the number of tasks in flight;
+//! - **peer groups** ([`Peers`]): one task per rank that exchange messages in rounds while
+//!   they run, for reductions too fine-grained for a task each (LU's pivot search);
 //! - **tracing**: per-task kind, worker, start and end, exported as Chrome/Perfetto JSON
 //!   ([`Trace::to_chrome_json`]) with a one-line [`Trace::summary`].
 //!

@@ -172,15 +172,7 @@ pub fn getrf_async<T: Scalar>(
                 for col in cols_toks.iter_mut() {
                     let mut tiles = views(col, ctx);
                     k::laswp_tiles(&mut tiles, mb, 0, piv);
-                    k::trsm(
-                        Side::Left,
-                        Uplo::Lower,
-                        Op::NoTrans,
-                        Diag::Unit,
-                        T::one(),
-                        l,
-                        tiles[0].rb_mut(),
-                    );
+                    solve_unit_lower(l, tiles[0].rb_mut());
                 }
                 Ok(())
             })?;
@@ -254,6 +246,19 @@ pub fn getrf_async<T: Scalar>(
         }
     }
     Ok(())
+}
+
+/// `B = L^-1 B` with the unit lower triangle of `l` (LU's `U12 = L11^-1 A12`).
+pub(super) fn solve_unit_lower<T: Scalar>(l: faer::MatRef<'_, T>, b: faer::MatMut<'_, T>) {
+    k::trsm(
+        Side::Left,
+        Uplo::Lower,
+        Op::NoTrans,
+        Diag::Unit,
+        T::one(),
+        l,
+        b,
+    );
 }
 
 /// Splits the tile columns `cols` into row-interchange tasks: the first column alone (it

@@ -23,6 +23,7 @@
 //! (`laswp_trsm`), and every other rank puts the rows that come down in place
 //! (`laswp_unpack`). Per batch and rank, at most `nb` rows go each way.
 
+use super::getrf::solve_unit_lower;
 use super::views;
 use crate::error::{Error, Result};
 use crate::runtime::{Handle, Peers, Sequence};
@@ -32,7 +33,7 @@ use faer::{MatMut, MatRef};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tessera_kernels::{self as k, Diag, Op, Scalar, Side, Uplo};
+use tessera_kernels::{self as k, Op, Scalar};
 
 /// The distinct owners of the tiles `(i, j)`, `i` in `rows`, `j` in `cols`, in the order
 /// first met (row by row).
@@ -185,15 +186,7 @@ impl<T: Scalar> DistPanel<'_, T> {
             let (l, r) = whole.split_at_col_mut(c0 + n1);
             let l11 = l.rb().get(c0..c0 + n1, c0..c0 + n1);
             let mut r = r.get_mut(c0..c0 + n1, ..n2);
-            k::trsm(
-                Side::Left,
-                Uplo::Lower,
-                Op::NoTrans,
-                Diag::Unit,
-                T::one(),
-                l11,
-                r.rb_mut(),
-            );
+            solve_unit_lower(l11, r.rb_mut());
             for c in 0..n2 {
                 a12.extend((0..n1).map(|i| r[(i, c)]));
             }
@@ -339,6 +332,21 @@ fn moves(piv: &[usize]) -> Vec<(usize, usize)> {
     v
 }
 
+/// Where each held tile sits in a task's list: by (panel row offset, column index).
+fn index(held: &[(usize, usize, usize)]) -> HashMap<(usize, usize), usize> {
+    held.iter()
+        .enumerate()
+        .map(|(x, &(off, ci, _))| ((off, ci), x))
+        .collect()
+}
+
+/// A packet of rows travels as a one-column tile.
+fn set_flat<T: Scalar>(t: &mut Tile<T>, v: Vec<T>) {
+    t.m = v.len();
+    t.n = 1;
+    t.data = v;
+}
+
 /// A row segment of a tile (row `r`, all columns) into `out`.
 fn push_row<T: Scalar>(t: MatRef<'_, T>, r: usize, out: &mut Vec<T>) {
     out.extend((0..t.ncols()).map(|c| t[(r, c)]));
@@ -414,11 +422,7 @@ pub(super) fn swap_columns<T: Scalar>(
         let owner_of = owner_of.clone();
         t.submit(move |ctx| {
             let mv = moves(rp.get(ctx));
-            let find: HashMap<(usize, usize), usize> = mine
-                .iter()
-                .enumerate()
-                .map(|(x, &(off, ci, _))| ((off, ci), x))
-                .collect();
+            let find = index(&mine);
             let mut out = Vec::new();
             for (ci, &j) in cols.iter().enumerate() {
                 for &(pos, src) in &mv {
@@ -428,10 +432,7 @@ pub(super) fn swap_columns<T: Scalar>(
                     }
                 }
             }
-            let u = wu.get_mut(ctx);
-            u.m = out.len();
-            u.n = 1;
-            u.data = out;
+            set_flat(wu.get_mut(ctx), out);
             Ok(())
         })?;
     }
@@ -457,11 +458,7 @@ pub(super) fn swap_columns<T: Scalar>(
         let owner_of = owner_of.clone();
         t.submit(move |ctx| {
             let mv = moves(rp.get(ctx));
-            let find: HashMap<(usize, usize), usize> = mine
-                .iter()
-                .enumerate()
-                .map(|(x, &(off, ci, _))| ((off, ci), x))
-                .collect();
+            let find = index(&mine);
             let ups: Vec<&[T]> = rus.iter().map(|u| u.get(ctx).data.as_slice()).collect();
             let mut cursor = vec![0usize; ups.len()];
             let mut outs: Vec<Vec<T>> = vec![Vec::new(); others.len()];
@@ -511,22 +508,11 @@ pub(super) fn swap_columns<T: Scalar>(
                 }
                 if let Some(rl) = &rl {
                     let l = rl.get(ctx).as_ref();
-                    k::trsm(
-                        Side::Left,
-                        Uplo::Lower,
-                        Op::NoTrans,
-                        Diag::Unit,
-                        T::one(),
-                        l.get(.., ..l.nrows()),
-                        tv[ci].rb_mut(),
-                    );
+                    solve_unit_lower(l.get(.., ..l.nrows()), tv[ci].rb_mut());
                 }
             }
             for (wd, out) in wds.iter_mut().zip(outs) {
-                let d = wd.get_mut(ctx);
-                d.m = out.len();
-                d.n = 1;
-                d.data = out;
+                set_flat(wd.get_mut(ctx), out);
             }
             Ok(())
         })?;
@@ -545,11 +531,7 @@ pub(super) fn swap_columns<T: Scalar>(
         let owner_of = owner_of.clone();
         t.submit(move |ctx| {
             let mv = moves(rp.get(ctx));
-            let find: HashMap<(usize, usize), usize> = mine
-                .iter()
-                .enumerate()
-                .map(|(x, &(off, ci, _))| ((off, ci), x))
-                .collect();
+            let find = index(&mine);
             let down = rd.get(ctx).data.as_slice();
             let mut tv = views(&mut toks, ctx);
             let mut at = 0;

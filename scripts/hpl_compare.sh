@@ -6,9 +6,10 @@
 #
 # For each NB the reference runs as ../shared/anchors/dense ran it: 2 MPI ranks on a 1 x 2
 # grid with one OpenBLAS thread each (GRID=1x2, default), or one rank with 2 OpenBLAS
-# threads on 1 x 1 (GRID=1x1). tessera-hpl runs one process on all cores (P x Q = 1 x 1;
-# distribution over ranks is not built yet) with the system BLAS as tile kernels and, for
-# information, with faer's. Prints each Gflops, the ratio tessera / reference, and the
+# threads on 1 x 1 (GRID=1x1). tessera-hpl runs one process on all cores (P x Q = 1 x 1)
+# with the system BLAS as tile kernels and, for information, with faer's; with GRID=1x2
+# and OpenMPI's headers present it also runs on the reference's grid (2 ranks x 1 worker,
+# system BLAS kernels). Prints each Gflops, the ratio tessera / reference, and the
 # fraction of the DGEMM peak hpcc measured (StarDGEMM per rank x ranks).
 # hpcc runs its whole suite (PTRANS, STREAM, FFT, ...) before HPL: a few minutes per call.
 set -euo pipefail
@@ -26,7 +27,13 @@ if ! command -v hpcc >/dev/null || ! command -v mpirun >/dev/null; then
     exit 1
   fi
 fi
-cargo build --release -q --bin tessera-hpl
+MPI_BUILD=0
+if [ "$GRID" = 1x2 ] && dpkg-query -W -f='${Status}' libopenmpi-dev 2>/dev/null | grep -q "install ok installed"; then
+  # Without a launcher the MPI build runs 1 x 1 in one process, like the plain one.
+  cargo build --release -q --features mpi --bin tessera-hpl && MPI_BUILD=1
+else
+  cargo build --release -q --bin tessera-hpl
+fi
 BIN=$PWD/target/release/tessera-hpl
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
@@ -72,13 +79,19 @@ $2            Qs
 DAT
 }
 
-mkdir -p "$W/ref" "$W/tes"
+mkdir -p "$W/ref" "$W/tes" "$W/grid"
 dat 1 1 >"$W/tes/HPL.dat"
+dat 1 2 >"$W/grid/HPL.dat"
 for rep in $(seq "$REPS"); do
   for k in blas faer; do
     (cd "$W/tes" && "$BIN" --kernels "$k" >"out_${k}_$rep.txt")
     grep -E '^W[RC][0-9]' "$W/tes/out_${k}_$rep.txt" | sed "s/^/tessera-hpl ($k kernels): /"
   done
+  if [ "$MPI_BUILD" = 1 ]; then
+    (cd "$W/grid" && OPENBLAS_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe -np 2 \
+      --bind-to none -x OPENBLAS_NUM_THREADS "$BIN" --kernels blas --threads 1 >"out_$rep.txt")
+    grep -E '^W[RC][0-9]' "$W/grid/out_$rep.txt" | sed "s/^/tessera-hpl 1x2 (2 ranks, blas kernels): /"
+  fi
   rm -f "$W/ref/hpccoutf.txt" # hpcc appends to it
   if [ "$GRID" = 1x2 ]; then
     dat 1 2 >"$W/ref/hpccinf.txt"
@@ -109,6 +122,7 @@ def best(files):
 ref = best(glob.glob(f"{w}/ref/out_*.txt"))
 blas = best(glob.glob(f"{w}/tes/out_blas_*.txt"))
 faer = best(glob.glob(f"{w}/tes/out_faer_*.txt"))
+grid = best(glob.glob(f"{w}/grid/out_*.txt"))
 star = [float(l.split('=')[1]) for f in glob.glob(f"{w}/ref/out_*.txt") for l in open(f) if l.startswith('StarDGEMM_Gflops=')]
 single = [float(l.split('=')[1]) for f in glob.glob(f"{w}/ref/out_*.txt") for l in open(f) if l.startswith('SingleDGEMM_Gflops=')]
 peak = max(star) * ranks if star else None
@@ -119,4 +133,7 @@ for key in sorted(ref):
     r, b, f = ref[key], blas.get(key, 0), faer.get(key, 0)
     fr = lambda x: f"{x / peak:.0%}" if peak else "n/a"
     print(f"{key[0]:>7} {key[1]:>5} {r:>10.2f} {b:>14.2f} {b / r:>6.3f} {f:>14.2f} {f / r:>6.3f}  {fr(r)} / {fr(b)} / {fr(f)}")
+    if key in grid:
+        g = grid[key]
+        print(f"{'':>13} tessera-hpl on the reference's grid, 2 ranks x 1 worker (blas): {g:.2f} Gflops, ratio {g / r:.3f}, {fr(g)} of peak")
 PY

@@ -16,14 +16,19 @@ USAGE:
                        one, a built-in problem sized for this machine runs, and says so)
   --mxp                mixed precision (HPL-MxP): LU in single precision, refinement by
                        GMRES in double precision; Gflops = HPL's flops / total time
-  --threads T          worker threads (default: all cores, or TESSERA_NUM_THREADS)
+  --threads T          worker threads per process (default: all cores, or
+                       TESSERA_NUM_THREADS; under mpirun, the cores shared among the ranks
+                       started on the node)
   --kernels K          tile kernels: blas (the system BLAS, loaded at run time, one thread
                        per task, as HPL links a BLAS), faer, or auto (default: blas when a
                        system BLAS loads, else faer; TESSERA_KERNELS sets the default)
 
 The input and the report are HPL 2.3's; every combination of the file's N, NB, grids,
-PFACT, NBMIN, NDIV, RFACT, BCAST and DEPTH is one test. Exit status: 0 when every test
-that ran passed its residual check, 2 when one failed, 1 for a bad command line or input.";
+PFACT, NBMIN, NDIV, RFACT, BCAST and DEPTH is one test. Grids P x Q > 1 need a build with
+MPI (cargo build --release --features mpi) started by mpirun with at least P x Q ranks:
+  mpirun -np 4 tessera-hpl            (rank 0 writes the report)
+Exit status: 0 when every test that ran passed its residual check, 2 when one failed, 1
+for a bad command line or input.";
 
 struct Args {
     file: Option<String>,
@@ -87,24 +92,53 @@ fn launcher_rank() -> Option<(usize, usize)> {
     Some((rank, size))
 }
 
+/// Ranks the launcher started on this node, when it says.
+fn local_ranks() -> Option<usize> {
+    ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"]
+        .iter()
+        .find_map(|n| std::env::var(n).ok().and_then(|v| v.parse::<usize>().ok()))
+        .filter(|&n| n > 0)
+}
+
 fn main() -> ExitCode {
+    let launched = launcher_rank().filter(|&(_, size)| size > 1);
     // Built without MPI: under `mpirun -np K` the K processes would each run every test
     // on the same cores and write the same report. Rank 0 runs alone; the others leave.
-    let launched = launcher_rank().filter(|&(_, size)| size > 1);
+    #[cfg(not(feature = "mpi"))]
     if let Some((rank, _)) = launched {
         if rank != 0 {
             return ExitCode::SUCCESS;
         }
     }
+    // Built with MPI: every rank takes part; rank 0 writes the report.
+    #[cfg(feature = "mpi")]
+    let mpi = match launched {
+        Some(_) => match tessera::comm::Mpi::init() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                eprintln!("tessera-hpl: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    #[cfg(feature = "mpi")]
+    let (me, ranks) = mpi.as_ref().map_or((0, 1), |m| (m.rank(), m.size()));
+    #[cfg(not(feature = "mpi"))]
+    let (me, ranks) = (0usize, 1usize);
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args = match parse(&args) {
         Ok(Some(a)) => a,
         Ok(None) => {
-            println!("{USAGE}");
+            if me == 0 {
+                println!("{USAGE}");
+            }
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("tessera-hpl: {e}\n\n{USAGE}");
+            if me == 0 {
+                eprintln!("tessera-hpl: {e}\n\n{USAGE}");
+            }
             return ExitCode::FAILURE;
         }
     };
@@ -131,9 +165,23 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = match args.threads {
-        Some(t) => RuntimeConfig::with_workers(t),
-        None => RuntimeConfig::default(),
+    let config = match (args.threads, local_ranks().filter(|_| ranks > 1)) {
+        (Some(t), _) => RuntimeConfig::with_workers(t),
+        (None, Some(local)) => {
+            RuntimeConfig::with_workers((RuntimeConfig::default().workers / local).max(1))
+        }
+        (None, None) => RuntimeConfig::default(),
+    };
+    #[cfg(feature = "mpi")]
+    let config = match &mpi {
+        Some(m) => match m.transport() {
+            Ok(t) => config.transport(t),
+            Err(e) => {
+                eprintln!("tessera-hpl: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => config,
     };
     let workers = config.workers;
 
@@ -155,15 +203,27 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
         Err(_) => {
-            let (n, nb) = hpl::default_for_this_machine(workers);
+            // Under mpirun: the squarest grid P x Q = ranks with P <= Q, as HPL advises.
+            let p = (1..=ranks)
+                .filter(|p| ranks % p == 0 && p * p <= ranks)
+                .max()
+                .unwrap_or(1);
+            let q = ranks / p;
+            let (n, nb) = hpl::default_for_this_machine(workers * ranks);
             notice = Some(format!(
                 "tessera-hpl: no HPL.dat in the working directory: running the built-in default \
-                 (N = {n}, NB = {nb}, P x Q = 1 x 1, sized for {workers} cores and this machine's memory)"
+                 (N = {n}, NB = {nb}, P x Q = {p} x {q}, sized for {} cores and this machine's memory)",
+                workers * ranks
             ));
-            HplDat::parse(&HplDat::default_text(n, nb)).expect("the built-in HPL.dat parses")
+            let text = HplDat::default_text(n, nb).replace(
+                "1            Ps\n1            Qs",
+                &format!("{p:<12} Ps\n{q:<12} Qs"),
+            );
+            HplDat::parse(&text).expect("the built-in HPL.dat parses")
         }
     };
     let mut out: Box<dyn Write> = match &dat.device {
+        _ if me != 0 => Box::new(std::io::sink()),
         Device::Stdout => Box::new(std::io::stdout()),
         Device::Stderr => Box::new(std::io::stderr()),
         Device::File(name) => match std::fs::File::create(name) {
@@ -174,6 +234,7 @@ fn main() -> ExitCode {
             }
         },
     };
+    #[cfg(not(feature = "mpi"))]
     if let Some((_, size)) = launched {
         let n = format!(
             "tessera-hpl: started as {size} MPI ranks, but this build has no MPI: rank 0 runs \
@@ -182,22 +243,26 @@ fn main() -> ExitCode {
         eprintln!("{n}");
         let _ = writeln!(out, "{n}");
     }
-    if let Some(n) = notice {
+    if let Some(n) = notice.filter(|_| me == 0) {
         eprintln!("{n}");
         let _ = writeln!(out, "{n}");
     }
     let rt = Runtime::new(config);
     let cfg = RunConfig {
         mxp: args.mxp,
+        ranks,
         kernels,
         ..Default::default()
     };
-    match hpl::run(&rt, &dat, &cfg, &mut out) {
+    let code = match hpl::run(&rt, &dat, &cfg, &mut out) {
         Ok(s) if s.failed == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(2),
         Err(e) => {
             eprintln!("tessera-hpl: writing the report: {e}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // The runtime goes before MPI is finalized.
+    drop(rt);
+    code
 }

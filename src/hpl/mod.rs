@@ -237,11 +237,15 @@ pub fn mapping_lines(cfg: &RunConfig) -> Vec<String> {
     vec![
         "How Tessera maps these parameters:".into(),
         "N, NB  : order of A; NB is the square tile size of the tiled LU".into(),
-        format!(
-            "P x Q  : 1 x 1 runs in this process on all worker threads; larger grids need {} and are skipped",
-            if cfg.ranks > 1 { "more ranks" } else { "MPI ranks (none launched)" }
-        ),
-        "PMAP   : order of ranks in the grid (no effect on 1 x 1)".into(),
+        if cfg.ranks > 1 {
+            format!(
+                "P x Q  : tiles block-cyclic over a P x Q grid of the {} MPI ranks (ranks in row-major order); grids larger are skipped",
+                cfg.ranks
+            )
+        } else {
+            "P x Q  : 1 x 1 runs in this process on all worker threads; larger grids need a build with MPI (--features mpi) started by mpirun, and are skipped".into()
+        },
+        "PMAP   : no effect; ranks are placed in row-major order".into(),
         "PFACT, NBMIN, NDIV, RFACT : no effect; each panel (a whole tile column) is factored by".into(),
         "         Tessera's recursive LU kernel; the values only name the variant in T/V".into(),
         "BCAST, DEPTH : no effect; tasks are scheduled as their data become ready, lookahead".into(),
@@ -394,9 +398,20 @@ fn one_test(
     q: usize,
     avail: Option<u64>,
 ) -> io::Result<()> {
+    if cfg.mxp && rt.nranks() > 1 {
+        warn(
+            out,
+            "HPL_pdtest",
+            "[0,0] the mixed-precision mode runs in one process (start it without mpirun). Skip.",
+        )?;
+        sum.skipped += 1;
+        return Ok(());
+    }
+    // A's share on this rank; every rank must agree to run the test.
     let nn = n as u64;
-    let need = nn * nn * if cfg.mxp { 12 } else { 8 } + nn * 64;
-    if avail.is_some_and(|a| need as f64 > 0.9 * a as f64) {
+    let need = nn * nn * if cfg.mxp { 12 } else { 8 } / (p * q) as u64 + nn * 64;
+    let short = avail.is_some_and(|a| need as f64 > 0.9 * a as f64);
+    if rt.agree_min(u64::from(!short)) == 0 {
         warn(
             out,
             "HPL_pdtest",
@@ -418,7 +433,7 @@ fn one_test(
             }),
         )
     } else {
-        run_double(rt, n, nb, HPL_SEED)
+        run_double(rt, n, nb, HPL_SEED, (p, q))
     };
     let (timed, a, x) = match res {
         Ok(r) => r,

@@ -4,8 +4,9 @@
 use crate::dense::{self, LuOptions};
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, Sequence};
-use crate::tile::TileMatrix;
+use crate::tile::{BlockCyclic2D, Distribution, TileMatrix};
 use crate::{Norm, Op};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// HPL's seed for the random matrix.
@@ -53,7 +54,10 @@ pub fn fill_hpl(
     let (mb, nb) = (a.mb(), a.nb());
     for j in 0..a.nt() {
         for i in 0..a.mt() {
-            let mut t = seq.task("hpl_matgen").priority(dense::prio(i, j, a.mt()));
+            let mut t = seq
+                .task("hpl_matgen")
+                .priority(dense::prio(i, j, a.mt()))
+                .on_rank(a.owner(i, j));
             let mut w = t.write(a.tile(i, j));
             t.submit(move |ctx| {
                 let tile = w.get_mut(ctx);
@@ -118,7 +122,7 @@ pub fn check(
     n: usize,
     seed: u64,
 ) -> Result<Check> {
-    let b = TileMatrix::<f64>::zeros(n, 1, a.mb(), a.mb());
+    let b = TileMatrix::<f64>::new_distributed(rt, n, 1, a.mb(), a.mb(), a.distribution().clone())?;
     fill_system(rt, a, &b, n, seed)?;
     let a_inf = dense::lange(rt, Norm::Inf, a)?;
     let a_one = dense::lange(rt, Norm::One, a)?;
@@ -174,17 +178,20 @@ pub struct MxpStats {
     pub scaled: f64,
 }
 
-/// Factors and solves HPL's system of order `n` with tile size `nb` in double precision:
-/// returns the timing and leaves `a` holding the (regenerated) matrix and `x` the solution,
-/// ready for [`check`].
+/// Factors and solves HPL's system of order `n` with tile size `nb` in double precision,
+/// with the tiles block-cyclic on a `P x Q` grid of the runtime's ranks (`grid`; `1 x 1`
+/// in one process): returns the timing and leaves `a` holding the (regenerated) matrix and
+/// `x` the solution, ready for [`check`]. On several ranks every rank calls it.
 pub fn run_double(
     rt: &Runtime,
     n: usize,
     nb: usize,
     seed: u64,
+    grid: (usize, usize),
 ) -> Result<(Timed, TileMatrix<f64>, TileMatrix<f64>)> {
-    let a = TileMatrix::<f64>::zeros(n, n, nb, nb);
-    let x = TileMatrix::<f64>::zeros(n, 1, nb, nb);
+    let dist: Arc<dyn Distribution> = Arc::new(BlockCyclic2D::new(grid.0, grid.1));
+    let a = TileMatrix::<f64>::new_distributed(rt, n, n, nb, nb, dist.clone())?;
+    let x = TileMatrix::<f64>::new_distributed(rt, n, 1, nb, nb, dist)?;
     fill_system(rt, &a, &x, n, seed)?;
     let start = SystemTime::now();
     let t0 = Instant::now();
@@ -495,7 +502,7 @@ mod tests {
     fn double_and_mixed_solves_pass_hpl_check() {
         let rt = Runtime::with_default();
         let n = 300;
-        let (t, a, x) = run_double(&rt, n, 64, HPL_SEED).unwrap();
+        let (t, a, x) = run_double(&rt, n, 64, HPL_SEED, (1, 1)).unwrap();
         assert!(t.singular.is_none());
         let c = check(&rt, &a, &x, n, HPL_SEED).unwrap();
         assert!(c.scaled < 16.0, "{c:?}");

@@ -374,8 +374,9 @@ fn getrf_with_columns_on_several_ranks_matches_one_process() {
 fn getrf_on_p_by_1_moves_rows_not_columns() {
     // On 2 x 1 what travels is each U tile to the other rank, the interchanged rows (a
     // rank sends at most nb per panel) and one candidate row per rank and panel column.
-    // Moving whole tile columns for the interchanges (as LU did before) sent about 45 MB
-    // per rank here, against this bound of about 22 MB and a measured 10 MB.
+    // Moving whole tile columns for the interchanges (as LU did before) sends, by count,
+    // about 45 MB per rank here (each panel's trailing columns to their top tile's rank and
+    // back), against this bound of about 22 MB and a measured 10 MB.
     let (n, nb) = (1280usize, 64usize);
     let kt = n / nb;
     let per_rank = |p: usize, q: usize| -> Vec<u64> {

@@ -209,17 +209,17 @@ fn main() -> ExitCode {
                 .max()
                 .unwrap_or(1);
             let q = ranks / p;
-            let (n, nb) = hpl::default_for_this_machine(workers * ranks);
+            // Cores in the job: per node, the workers of its ranks but no more than it has.
+            let local = local_ranks().unwrap_or(1).min(ranks);
+            let per_node = (workers * local).min(RuntimeConfig::default().workers.max(workers));
+            let cores = ranks.div_ceil(local) * per_node;
+            let (n, nb) = hpl::default_for_this_machine(cores);
             notice = Some(format!(
                 "tessera-hpl: no HPL.dat in the working directory: running the built-in default \
-                 (N = {n}, NB = {nb}, P x Q = {p} x {q}, sized for {} cores and this machine's memory)",
-                workers * ranks
+                 (N = {n}, NB = {nb}, P x Q = {p} x {q}, sized for {cores} cores and this machine's memory)"
             ));
-            let text = HplDat::default_text(n, nb).replace(
-                "1            Ps\n1            Qs",
-                &format!("{p:<12} Ps\n{q:<12} Qs"),
-            );
-            HplDat::parse(&text).expect("the built-in HPL.dat parses")
+            HplDat::parse(&HplDat::default_text_on(n, nb, p, q))
+                .expect("the built-in HPL.dat parses")
         }
     };
     let mut out: Box<dyn Write> = match &dat.device {

@@ -94,7 +94,9 @@ pub fn getrf_async<T: Scalar>(
     // (getrf_dist), which needs every pivot position in the top tile (square tiles).
     let square = a.mb() == a.nb();
     let split = |p: usize, j: usize| square && getrf_dist::owners(a, p..mt, &[j]).len() > 1;
-    let spans = |j: usize| j + 1 < mt && split(j + 1, j);
+    // Columns of L whose rows below the diagonal tile live on several ranks: they take
+    // each later panel's interchanges right after it (the others, one batch at the end).
+    let spans: Vec<bool> = (0..kt).map(|j| j + 1 < mt && split(j + 1, j)).collect();
     for (kk, piv_k) in pivots.iter().enumerate().take(kt) {
         let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
         let cols = a.tile_cols(kk);
@@ -197,11 +199,10 @@ pub fn getrf_async<T: Scalar>(
             }
         }
         // This panel's interchanges on the columns of L that live on several ranks.
-        let left: Vec<usize> = (0..kk).filter(|&j| spans(j)).collect();
-        if !left.is_empty() {
+        if spans[..kk].contains(&true) {
             let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
             for cols in owner_batches(a, Some(kk), 0..kk, batch) {
-                let cols: Vec<usize> = cols.into_iter().filter(|j| left.contains(j)).collect();
+                let cols: Vec<usize> = cols.into_iter().filter(|&j| spans[j]).collect();
                 if !cols.is_empty() {
                     getrf_dist::swap_columns(seq, a, kk, piv_k, &cols, false, i64::MIN / 2, 0.0)?;
                 }
@@ -214,7 +215,7 @@ pub fn getrf_async<T: Scalar>(
         let batch =
             swap_batch_columns(a.tile_cols(0) * (kt - 1), a.nb(), esz, opts.swap_task_bytes);
         for cols in owner_batches(a, None, 0..kt - 1, batch) {
-            let cols: Vec<usize> = cols.into_iter().filter(|&j| !spans(j)).collect();
+            let cols: Vec<usize> = cols.into_iter().filter(|&j| !spans[j]).collect();
             let Some(&j0) = cols.first() else { continue };
             let mut t = seq
                 .task("laswp_left")

@@ -269,6 +269,8 @@ impl<T: Scalar> DistPanel<'_, T> {
             let mut prow = Vec::new();
             get_scalars(best.2, &mut prow)?;
             self.ipiv[j] = p;
+            // This member's rows below j.
+            let l0 = self.first_local(j + 1);
             if prow[j] != T::zero() {
                 if p != j {
                     // The diagonal rank's message ends with its row j.
@@ -283,7 +285,6 @@ impl<T: Scalar> DistPanel<'_, T> {
                     }
                 }
                 let piv = prow[j];
-                let l0 = self.first_local(j + 1);
                 let col = &mut self.a[j * ld + l0..j * ld + ld];
                 if piv.modulus() >= T::SAFE_MIN {
                     let r = piv.recip();
@@ -295,7 +296,6 @@ impl<T: Scalar> DistPanel<'_, T> {
                 self.info = Some(j);
             }
             // Rank-1 update of the leaf's columns right of j, on this member's rows.
-            let l0 = self.first_local(j + 1);
             if l0 >= ld {
                 continue;
             }

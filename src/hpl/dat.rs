@@ -252,6 +252,11 @@ impl HplDat {
     /// An `HPL.dat` for one problem of order `n` with block size `nb` on a 1 x 1 grid,
     /// output to stdout, other parameters as in HPL's own example file.
     pub fn default_text(n: usize, nb: usize) -> String {
+        Self::default_text_on(n, nb, 1, 1)
+    }
+
+    /// [`HplDat::default_text`] on a `p x q` grid.
+    pub fn default_text_on(n: usize, nb: usize, p: usize, q: usize) -> String {
         format!(
             "HPLinpack benchmark input file
 Innovative Computing Laboratory, University of Tennessee
@@ -263,8 +268,8 @@ HPL.out      output file name (if any)
 {nb:<12} NBs
 0            PMAP process mapping (0=Row-,1=Column-major)
 1            # of process grids (P x Q)
-1            Ps
-1            Qs
+{p:<12} Ps
+{q:<12} Qs
 16.0         threshold
 1            # of panel fact
 2            PFACTs (0=left, 1=Crout, 2=Right)

@@ -6,6 +6,7 @@
 //! | `TESSERA_NB` | the automatic tile size ([`crate::dense::auto_tile_size`]) |
 //! | `TESSERA_KERNELS` | the tile-kernel backend of the `tessera` command (`faer` or `blas`, see `--kernels`) |
 //! | `TESSERA_NUM_THREADS` | the number of runtime workers of [`crate::runtime::RuntimeConfig::default`] (the cores available) |
+//! | `TESSERA_TILE_CACHE_MB` | the bound on recycled tile buffers ([`crate::tile::pool`], default 2048; 0 keeps none) |
 //! | `TESSERA_TRACE` | [`crate::runtime::RuntimeConfig::trace`] (any value but `0` turns tracing on) |
 
 use std::sync::OnceLock;
@@ -47,4 +48,11 @@ pub fn num_threads_override() -> Option<usize> {
     read("TESSERA_NUM_THREADS", &C)
         .and_then(|v| v.parse().ok())
         .filter(|&n: &usize| n > 0)
+}
+
+/// The tile-buffer cache bound in MiB forced by `TESSERA_TILE_CACHE_MB`, if set to an
+/// integer (0 turns the cache off).
+pub fn tile_cache_mb_override() -> Option<usize> {
+    static C: OnceLock<Option<String>> = OnceLock::new();
+    read("TESSERA_TILE_CACHE_MB", &C).and_then(|v| v.parse().ok())
 }

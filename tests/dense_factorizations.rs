@@ -1707,3 +1707,91 @@ fn direct_path_all<T: Scalar>() {
 }
 
 per_type!(direct_path_of_the_wrappers, direct_path_all);
+
+/// The LAPACK-layout Cholesky routines copy only the referenced triangle's tiles: the
+/// other triangle must come back bit for bit untouched (here it holds NaNs, which would
+/// also poison the factor if it were read), on success and when the matrix is not
+/// positive definite, and the factor must be that of a clean copy.
+#[test]
+fn lapack_cholesky_leaves_the_other_triangle_alone() {
+    let rt = Runtime::new(tessera::runtime::RuntimeConfig::with_workers(2));
+    let n = 900; // several tiles of the automatic size
+    let sentinel = f64::from_bits(0x7ff8_dead_beef_0001);
+    let spd = faer::Mat::<f64>::from_fn(n, n, |i, j| {
+        if i == j {
+            n as f64
+        } else {
+            ((i * 31 + j * 17) % 97) as f64 / 97.0 - 0.5 + ((j * 31 + i * 17) % 97) as f64 / 97.0
+        }
+    });
+    // Not positive definite from column 700 on (0-based 699).
+    let mut bad = spd.clone();
+    bad[(699, 699)] = -1.0;
+    let b0 = faer::Mat::<f64>::from_fn(n, 2, |i, j| (i + 3 * j) as f64 % 7.0 - 3.0);
+    let nb = dense::auto_tile_size(n, n, rt.workers());
+    assert!(n / nb >= 3, "nb = {nb}: too few tiles for this test");
+    // The first row of the tile where the factorization fails.
+    let fail_tile = 699 / nb * nb;
+    for uplo in [Uplo::Lower, Uplo::Upper] {
+        let other = |i: usize, j: usize| match uplo {
+            Uplo::Lower => i < j,
+            Uplo::Upper => i > j,
+        };
+        let poison = |m: &faer::Mat<f64>| {
+            faer::Mat::<f64>::from_fn(n, n, |i, j| if other(i, j) { sentinel } else { m[(i, j)] })
+        };
+        // `upto`: the leading block that is determined (on failure, what the runtime had
+        // computed past the failing tile when it stopped depends on timing, as in LAPACK
+        // the rest of A is not the factor).
+        let same = |got: &faer::Mat<f64>, clean: &faer::Mat<f64>, upto: usize, what: &str| {
+            for j in 0..n {
+                for i in 0..n {
+                    let want = if other(i, j) {
+                        sentinel
+                    } else if i < upto && j < upto {
+                        clean[(i, j)]
+                    } else {
+                        continue;
+                    };
+                    assert_eq!(
+                        got[(i, j)].to_bits(),
+                        want.to_bits(),
+                        "{what} {uplo:?}: entry ({i}, {j})"
+                    );
+                }
+            }
+        };
+        // Success: potrf, then potrs, then posv.
+        let mut clean = spd.clone();
+        dense::lapack::potrf(&rt, uplo, clean.as_mut()).unwrap();
+        let mut a = poison(&spd);
+        dense::lapack::potrf(&rt, uplo, a.as_mut()).unwrap();
+        same(&a, &clean, n, "potrf");
+        let mut x_clean = b0.clone();
+        dense::lapack::potrs(&rt, uplo, clean.as_ref(), x_clean.as_mut()).unwrap();
+        let mut x = b0.clone();
+        dense::lapack::potrs(&rt, uplo, a.as_ref(), x.as_mut()).unwrap();
+        assert_eq!(x, x_clean, "potrs {uplo:?}");
+        let (mut a, mut x) = (poison(&spd), b0.clone());
+        dense::lapack::posv(&rt, uplo, a.as_mut(), x.as_mut()).unwrap();
+        same(&a, &clean, n, "posv");
+        assert_eq!(x, x_clean, "posv {uplo:?}");
+        // Failure: the same error as on a clean copy, the same partial factor, B untouched.
+        let mut clean = bad.clone();
+        let e_clean = dense::lapack::potrf(&rt, uplo, clean.as_mut()).unwrap_err();
+        assert_eq!(e_clean, tessera::Error::NotPositiveDefinite { order: 700 });
+        let mut a = poison(&bad);
+        assert_eq!(
+            dense::lapack::potrf(&rt, uplo, a.as_mut()).unwrap_err(),
+            e_clean
+        );
+        same(&a, &clean, fail_tile, "potrf (not PD)");
+        let (mut a, mut x) = (poison(&bad), b0.clone());
+        assert_eq!(
+            dense::lapack::posv(&rt, uplo, a.as_mut(), x.as_mut()).unwrap_err(),
+            e_clean
+        );
+        same(&a, &clean, fail_tile, "posv (not PD)");
+        assert_eq!(x, b0, "posv (not PD) {uplo:?} modified B");
+    }
+}

@@ -152,10 +152,11 @@ fn wait_or_copy_back<T: Scalar>(
     rt: &Runtime,
     t: &TileMatrix<T>,
     a: MatMut<'_, T>,
+    part: Option<Uplo>,
 ) -> Result<()> {
     let r = seq.wait();
     if r.is_err() {
-        t.to_col_major(rt, a)?;
+        t.to_col_major_part(rt, a, part)?;
     }
     r
 }
@@ -173,11 +174,13 @@ pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, mut a: MatMut<'_, T>) -> Resul
     // SAFETY (here and below): `a` and `b` are borrowed for the whole call and every task
     // that touches them belongs to `seq`, which is waited for (or dropped, which waits)
     // before returning.
-    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a.rb(), nb, nb)? };
+    // Only the `uplo` triangle's tiles are copied in and out (the other is not referenced).
+    let part = Some(uplo);
+    let ta = unsafe { TileMatrix::from_col_major_part_async(&seq, a.rb(), nb, nb, part)? };
     super::potrf::check_finite_triangle_async(&seq, uplo, &ta)?;
     super::potrf_async(&seq, uplo, &ta)?;
-    unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
-    wait_or_copy_back(&seq, rt, &ta, a)
+    unsafe { ta.to_col_major_part_async(&seq, a.rb_mut(), part)? };
+    wait_or_copy_back(&seq, rt, &ta, a, part)
 }
 
 /// Solves `A X = B` with a Cholesky factor from [`potrf`] (LAPACK `xPOTRS`).
@@ -199,7 +202,7 @@ pub fn potrs<T: Scalar>(
     }
     let nb = nb_for(rt, a.nrows(), a.ncols());
     let seq = rt.sequence();
-    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a, nb, nb)? };
+    let ta = unsafe { TileMatrix::from_col_major_part_async(&seq, a, nb, nb, Some(uplo))? };
     let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
     super::potrs_async(&seq, uplo, &ta, &tb)?;
     unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
@@ -228,15 +231,16 @@ pub fn posv<T: Scalar>(
     }
     let nb = nb_for(rt, a.nrows(), a.ncols());
     let seq = rt.sequence();
-    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a.rb(), nb, nb)? };
+    let part = Some(uplo);
+    let ta = unsafe { TileMatrix::from_col_major_part_async(&seq, a.rb(), nb, nb, part)? };
     let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
     super::potrf::check_finite_triangle_async(&seq, uplo, &ta)?;
     super::check_finite_async(&seq, &tb, "B")?;
     super::potrf_async(&seq, uplo, &ta)?;
-    unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
+    unsafe { ta.to_col_major_part_async(&seq, a.rb_mut(), part)? };
     // The solve waits for the whole factorization: a failing pivot further down must be
     // known before B is modified.
-    wait_or_copy_back(&seq, rt, &ta, a)?;
+    wait_or_copy_back(&seq, rt, &ta, a, part)?;
     super::potrs_async(&seq, uplo, &ta, &tb)?;
     unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
     seq.wait()
@@ -262,7 +266,7 @@ pub fn getrf<T: Scalar>(rt: &Runtime, mut a: MatMut<'_, T>, ipiv: &mut [usize]) 
     super::check_finite_async(&seq, &ta, "A")?;
     super::getrf_async(&seq, &ta, &pivots, &info, Default::default())?;
     unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
-    wait_or_copy_back(&seq, rt, &ta, a)?;
+    wait_or_copy_back(&seq, rt, &ta, a, None)?;
     drop(seq);
     super::getrf::finish_pivots(rt, &ta, pivots, &info, ipiv)
 }
@@ -334,7 +338,7 @@ pub fn gesv<T: Scalar>(
     super::check_finite_async(&seq, &tb, "B")?;
     super::getrf_async(&seq, &ta, &pivots, &info, Default::default())?;
     unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
-    wait_or_copy_back(&seq, rt, &ta, a)?;
+    wait_or_copy_back(&seq, rt, &ta, a, None)?;
     super::getrf::finish_pivots(rt, &ta, pivots, &info, ipiv)?;
     super::getrs_async(&seq, Op::NoTrans, &ta, ipiv, &tb)?;
     unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };

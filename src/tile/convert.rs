@@ -4,12 +4,32 @@
 
 use super::{BlockCyclic2D, Tile, TileMatrix};
 use crate::error::{Error, Result};
+use crate::runtime::Handle;
 use crate::runtime::{Runtime, Sequence};
 #[allow(unused_imports)]
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{MatMut, MatRef};
 use std::sync::Arc;
-use tessera_kernels::Scalar;
+use tessera_kernels::{Scalar, Uplo};
+
+/// Whether tile `(i, j)` meets the triangle `part` (every tile when there is none).
+fn in_part(part: Option<Uplo>, i: usize, j: usize) -> bool {
+    match part {
+        None => true,
+        Some(Uplo::Lower) => i >= j,
+        Some(Uplo::Upper) => i <= j,
+    }
+}
+
+fn check_part(part: Option<Uplo>, mb: usize, nb: usize) -> Result<()> {
+    if part.is_some() && mb != nb {
+        return Err(Error::invalid(
+            0,
+            format!("a triangle needs square tiles (got {mb} x {nb})"),
+        ));
+    }
+    Ok(())
+}
 
 /// A borrowed strided matrix smuggled into tasks that the submitting call waits for.
 #[derive(Clone, Copy)]
@@ -86,14 +106,36 @@ impl<T: Scalar> TileMatrix<T> {
         mb: usize,
         nb: usize,
     ) -> Result<Self> {
+        // SAFETY: the caller's contract.
+        unsafe { Self::from_col_major_part_async(seq, a, mb, nb, None) }
+    }
+
+    /// As [`TileMatrix::from_col_major_async`], but when `part` is `Some(uplo)` only the
+    /// tiles that meet that triangle (`i >= j` for `Lower`, `i <= j` for `Upper`; square
+    /// tiles, `mb == nb`) are copied; the others get no storage, and a task that touches
+    /// one fails. For the routines that reference one triangle (Cholesky and its solves):
+    /// half the copy, half the memory.
+    ///
+    /// # Safety
+    /// As [`TileMatrix::from_col_major_async`].
+    pub unsafe fn from_col_major_part_async(
+        seq: &Sequence,
+        a: MatRef<'_, T>,
+        mb: usize,
+        nb: usize,
+        part: Option<Uplo>,
+    ) -> Result<Self> {
         Self::check_tile_size(mb, nb)?;
-        let out = Self::from_fn_tiles(
+        check_part(part, mb, nb)?;
+        // Storage comes with the copy, inside the tasks: from the tile-buffer pool, in
+        // parallel, and never zero-filled first.
+        let out = Self::from_handles(
             a.nrows(),
             a.ncols(),
             mb,
             nb,
             Arc::new(BlockCyclic2D::single()),
-            |_, _, t| t,
+            |_, _, r, c| Handle::new_wire(Tile::empty(r, c), r * c * std::mem::size_of::<T>()),
         );
         let src = RawView {
             ptr: a.as_ptr() as *mut T,
@@ -102,6 +144,9 @@ impl<T: Scalar> TileMatrix<T> {
         };
         for j in 0..out.nt() {
             for i in 0..out.mt() {
+                if !in_part(part, i, j) {
+                    continue;
+                }
                 let mut t = seq.task("tile_in").priority(i64::MAX / 4);
                 let mut w = t.write(out.tile(i, j));
                 let (r0, c0) = (i * mb, j * nb);
@@ -110,7 +155,7 @@ impl<T: Scalar> TileMatrix<T> {
                     let s = src;
                     // SAFETY: the source outlives the sequence (the caller's contract) and is only read.
                     let v = unsafe { s.block(r0, c0, tile.m, tile.n) };
-                    tile.as_mut().copy_from(v);
+                    tile.fill_from(v);
                     Ok(())
                 })?;
             }
@@ -226,9 +271,20 @@ impl<T: Scalar> TileMatrix<T> {
     /// Copies the view into a column-major matrix of the same shape, in parallel on the
     /// runtime's workers, after the tasks already submitted on its tiles.
     pub fn to_col_major(&self, rt: &Runtime, dst: MatMut<'_, T>) -> Result<()> {
+        self.to_col_major_part(rt, dst, None)
+    }
+
+    /// As [`TileMatrix::to_col_major`], only the tiles that meet the triangle `part` when
+    /// it is given (see [`TileMatrix::from_col_major_part_async`]).
+    pub fn to_col_major_part(
+        &self,
+        rt: &Runtime,
+        dst: MatMut<'_, T>,
+        part: Option<Uplo>,
+    ) -> Result<()> {
         let seq = rt.sequence();
         // SAFETY: `dst` is borrowed until this function returns, after the wait below.
-        unsafe { self.to_col_major_async(&seq, dst)? };
+        unsafe { self.to_col_major_part_async(&seq, dst, part)? };
         seq.wait()
     }
 
@@ -241,6 +297,22 @@ impl<T: Scalar> TileMatrix<T> {
     /// task of `seq` submitted so far has run: wait for `seq` (or drop it) before the
     /// borrow ends.
     pub unsafe fn to_col_major_async(&self, seq: &Sequence, dst: MatMut<'_, T>) -> Result<()> {
+        // SAFETY: the caller's contract.
+        unsafe { self.to_col_major_part_async(seq, dst, None) }
+    }
+
+    /// As [`TileMatrix::to_col_major_async`], only the tiles that meet the triangle `part`
+    /// when it is given (see [`TileMatrix::from_col_major_part_async`]).
+    ///
+    /// # Safety
+    /// As [`TileMatrix::to_col_major_async`].
+    pub unsafe fn to_col_major_part_async(
+        &self,
+        seq: &Sequence,
+        dst: MatMut<'_, T>,
+        part: Option<Uplo>,
+    ) -> Result<()> {
+        check_part(part, self.mb(), self.nb())?;
         let (m, n) = (self.m(), self.n());
         if dst.nrows() != m || dst.ncols() != n {
             return Err(Error::invalid(
@@ -260,6 +332,10 @@ impl<T: Scalar> TileMatrix<T> {
         let (mb, nb) = (self.mb(), self.nb());
         for j in 0..self.nt() {
             for i in 0..self.mt() {
+                // Global tile indices: the triangle is that of the whole matrix.
+                if !in_part(part, i + self.row_offset() / mb, j + self.col_offset() / nb) {
+                    continue;
+                }
                 let mut t = seq.task("tile_out").priority(i64::MIN / 4);
                 let r = t.read(self.tile(i, j));
                 let (r0, c0) = (i * mb, j * nb);

@@ -11,6 +11,7 @@
 
 mod convert;
 mod distribution;
+pub mod pool;
 
 pub use convert::copy_overlap_async;
 pub use distribution::{BlockCyclic2D, Distribution, SymmetricBlockCyclic};
@@ -23,9 +24,10 @@ use faer::{MatMut, MatRef};
 use std::sync::Arc;
 use tessera_kernels::Scalar;
 
-/// One tile: a column-major block with leading dimension `m`.
+/// One tile: a column-major block with leading dimension `m`. Its buffer goes back to
+/// the [`pool`] of tile buffers when it is dropped.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tile<T> {
+pub struct Tile<T: Scalar> {
     /// Number of rows.
     pub m: usize,
     /// Number of columns.
@@ -40,8 +42,28 @@ impl<T: Scalar> Tile<T> {
         Tile {
             m,
             n,
-            data: vec![T::zero(); m * n],
+            data: pool::take_zeroed(m * n),
         }
+    }
+    /// An `m x n` tile with no storage yet (a placeholder for a remote tile, or for one a
+    /// task fills later with [`Tile::fill_from`]).
+    pub fn empty(m: usize, n: usize) -> Self {
+        Tile {
+            m,
+            n,
+            data: Vec::new(),
+        }
+    }
+    /// Gives the tile storage (from the [`pool`]) and copies `src` into it.
+    pub fn fill_from(&mut self, src: MatRef<'_, T>) {
+        assert!(src.nrows() == self.m && src.ncols() == self.n);
+        if self.data.len() != self.m * self.n {
+            pool::give(std::mem::replace(
+                &mut self.data,
+                pool::take(self.m * self.n),
+            ));
+        }
+        self.as_mut().copy_from(src);
     }
     /// A view of the tile.
     pub fn as_ref(&self) -> MatRef<'_, T> {
@@ -72,8 +94,13 @@ pub(crate) fn get_scalars<T: Scalar>(b: &[u8], v: &mut Vec<T>) -> Result<()> {
             sz
         )));
     }
-    v.clear();
-    v.resize(b.len() / sz, T::zero());
+    let n = b.len() / sz;
+    if v.capacity() < n {
+        pool::give(std::mem::replace(v, pool::take(n)));
+    }
+    // No zero fill: every element is overwritten below.
+    v.resize(n.max(v.len()), T::zero());
+    v.truncate(n);
     // SAFETY: `v` holds exactly `b.len()` bytes of plain-old-data scalars (any bit pattern
     // is a valid value), and the two regions do not overlap.
     unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), v.as_mut_ptr() as *mut u8, b.len()) };
@@ -102,7 +129,13 @@ impl<T: Scalar> crate::runtime::Wire for Tile<T> {
         get_scalars(body, &mut self.data)
     }
     fn evict(&mut self) {
-        self.data = Vec::new();
+        pool::give(std::mem::take(&mut self.data));
+    }
+}
+
+impl<T: Scalar> Drop for Tile<T> {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.data));
     }
 }
 

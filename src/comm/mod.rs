@@ -401,7 +401,8 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
                 done.sort_unstable_by(|a, b| b.cmp(a));
                 for i in done {
                     send_reqs.swap_remove(i);
-                    let (_, d) = send_state.swap_remove(i);
+                    let (buf, d) = send_state.swap_remove(i);
+                    crate::tile::pool::give(buf);
                     d();
                 }
                 progressed = true;
@@ -434,7 +435,8 @@ fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>) {
                 let mut count: c_int = 0;
                 // SAFETY: see above.
                 unsafe { ffi::MPI_Get_count(&status, ffi::RSMPI_UINT8_T, &mut count) };
-                let mut buf = vec![0u8; count.max(0) as usize];
+                // Overwritten whole by the receive; recycled once the message is decoded.
+                let mut buf = crate::tile::pool::take::<u8>(count.max(0) as usize);
                 // SAFETY: `buf` holds the probed message's size.
                 check(
                     unsafe {

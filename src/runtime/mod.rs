@@ -448,7 +448,9 @@ fn start_comm(s: &Arc<Shared>, task: Arc<TaskNode>) {
             finish_task(s, task, &mut Vec::new());
         }
         dist::CommOp::Send { dest, tag } => {
-            let mut payload = Vec::with_capacity(h.bytes() + 64);
+            // A recycled buffer (the transport gives it back once sent).
+            let mut payload = crate::tile::pool::take::<u8>(h.bytes() + 64);
+            payload.clear();
             let failed =
                 task.poisoned.load(Ordering::Relaxed) || task.seq.failed.load(Ordering::Relaxed);
             if failed {
@@ -493,6 +495,7 @@ fn start_comm(s: &Arc<Shared>, task: Arc<TaskNode>) {
                         Some(_) => Err(dist::decode_error(&msg[1..])),
                         None => Err(Error::Runtime("empty message".into())),
                     };
+                    crate::tile::pool::give(msg);
                     if let Err(e) = res {
                         task.poisoned.store(true, Ordering::Relaxed);
                         task.seq.fail_primary(e);

@@ -27,7 +27,6 @@ use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use tessera_kernels::Scalar;
 
 /// Smallest buffer kept, in bytes.
 pub const MIN_BYTES: usize = 64 * 1024;
@@ -35,6 +34,11 @@ pub const MIN_BYTES: usize = 64 * 1024;
 pub const DEFAULT_CAP_MB: usize = 2048;
 /// How long an unused buffer stays cached.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
+
+/// What the cache holds: plain values whose default is zero (the scalars, and the bytes of
+/// messages).
+pub(crate) trait Element: Copy + Default + Send + 'static {}
+impl<T: Copy + Default + Send + 'static> Element for T {}
 
 struct Cached {
     /// A `Vec<T>` for the `TypeId` of the key, initialized up to its length.
@@ -54,7 +58,7 @@ struct Cache {
 
 impl Cache {
     /// A cached buffer for `len` elements, if one fits.
-    fn take<T: Scalar>(&mut self, len: usize) -> Option<Vec<T>> {
+    fn take<T: Element>(&mut self, len: usize) -> Option<Vec<T>> {
         if len * std::mem::size_of::<T>() < MIN_BYTES {
             return None;
         }
@@ -70,14 +74,14 @@ impl Cache {
         let mut v = *b.buf.downcast::<Vec<T>>().ok()?;
         // Initialized up to its old length: growing writes only the part past it, and
         // truncating writes nothing.
-        v.resize(len, T::zero());
+        v.resize(len, T::default());
         v.truncate(len);
         Some(v)
     }
 
     /// Keeps `v` unless it is small or the cache would pass `cap` bytes; says whether it
     /// was kept.
-    fn give<T: Scalar>(&mut self, v: Vec<T>, cap: usize, now: Instant) -> bool {
+    fn give<T: Element>(&mut self, v: Vec<T>, cap: usize, now: Instant) -> bool {
         let bytes = v.capacity() * std::mem::size_of::<T>();
         if bytes < MIN_BYTES || v.is_empty() || self.bytes + bytes > cap {
             return false;
@@ -137,24 +141,24 @@ fn lock() -> std::sync::MutexGuard<'static, Cache> {
 
 /// A buffer of `len` initialized elements whose values are unspecified (zeros or the
 /// values of a previous tile): for a tile that is about to be overwritten whole.
-pub(crate) fn take<T: Scalar>(len: usize) -> Vec<T> {
+pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
     let cached = lock().take(len);
-    cached.unwrap_or_else(|| vec![T::zero(); len])
+    cached.unwrap_or_else(|| vec![T::default(); len])
 }
 
 /// A buffer of `len` zeros.
-pub(crate) fn take_zeroed<T: Scalar>(len: usize) -> Vec<T> {
+pub(crate) fn take_zeroed<T: Element>(len: usize) -> Vec<T> {
     match lock().take(len) {
         Some(mut v) => {
-            v.fill(T::zero());
+            v.fill(T::default());
             v
         }
-        None => vec![T::zero(); len],
+        None => vec![T::default(); len],
     }
 }
 
 /// Gives a buffer back for reuse (or frees it: small, or the cache is full).
-pub(crate) fn give<T: Scalar>(v: Vec<T>) {
+pub(crate) fn give<T: Element>(v: Vec<T>) {
     let cap = cap_bytes();
     if v.capacity() * std::mem::size_of::<T>() < MIN_BYTES || cap == 0 {
         return;

@@ -169,15 +169,16 @@ pub fn parse(a: &[String]) -> Result<Args> {
 }
 
 pub fn run(a: &Args) -> Result<bool> {
-    if a.grid.is_some() {
-        return crate::distbench::run(a);
-    }
+    // The kernels first: a distributed run uses them too.
     match a.kernels.as_str() {
         "faer" => tessera::kernels::sysblas::use_faer(),
         "blas" => {
             tessera::kernels::sysblas::use_system_blas().map_err(Error::Library)?;
         }
         k => return Err(bad(format!("--kernels: '{k}' is not faer or blas"))),
+    }
+    if a.grid.is_some() {
+        return crate::distbench::run(a);
     }
     match a.dtype {
         DType::F64 => run_t::<f64>(a),

@@ -215,19 +215,21 @@ fn run_on(a: &Args, mpi: &tessera::comm::Mpi) -> Result<bool> {
             };
             println!(
                 "{{\"op\": \"{}\", \"n\": {n}, \"nb\": {nb}, \"grid\": [{p}, {q}], \"dist\": \"{dname}\", \
-                 \"workers_per_rank\": {}, \"seconds\": {best:.6}, \"gflops\": {gflops:.3}, \
-                 \"residual\": {residual:.3e}, \"passed\": {passed}, \"bytes_sent\": [{}], \
-                 \"bytes_received\": [{}]}}",
+                 \"workers_per_rank\": {}, \"kernels\": \"{}\", \"seconds\": {best:.6}, \
+                 \"gflops\": {gflops:.3}, \"residual\": {residual:.3e}, \"passed\": {passed}, \
+                 \"bytes_sent\": [{}], \"bytes_received\": [{}]}}",
                 a.op.name(),
                 a.threads,
+                tessera::kernels::sysblas::backend_name(),
                 list(&sent),
                 list(&received)
             );
         } else {
             println!(
-                "{} n={n} nb={nb} grid={p}x{q} dist={dname} workers/rank={}: {best:.3} s, {gflops:.2} Gflop/s, residual {residual:.2e} {}",
+                "{} n={n} nb={nb} grid={p}x{q} dist={dname} workers/rank={} kernels={}: {best:.3} s, {gflops:.2} Gflop/s, residual {residual:.2e} {}",
                 a.op.name(),
                 a.threads,
+                tessera::kernels::sysblas::backend_name(),
                 if passed { "PASSED" } else { "FAILED" }
             );
             for r in 0..p * q {

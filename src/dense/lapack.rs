@@ -238,12 +238,15 @@ pub fn posv<T: Scalar>(
     super::check_finite_async(&seq, &tb, "B")?;
     super::potrf_async(&seq, uplo, &ta)?;
     unsafe { ta.to_col_major_part_async(&seq, a.rb_mut(), part)? };
-    // The solve waits for the whole factorization: a failing pivot further down must be
-    // known before B is modified.
-    wait_or_copy_back(&seq, rt, &ta, a, part)?;
+    // The solve follows the factorization without waiting for all of it (the forward
+    // substitution runs behind the factorization's front). B is still never touched when
+    // the factorization fails: every tile of the solution depends on every tile of the
+    // factor (the forward solve of the last block row reads them all), so a failing check
+    // or pivot anywhere precedes each copy into B, and the runtime skips the tasks after
+    // a failed one.
     super::potrs_async(&seq, uplo, &ta, &tb)?;
     unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
-    seq.wait()
+    wait_or_copy_back(&seq, rt, &ta, a, part)
 }
 
 /// LU factorization with partial pivoting in place (LAPACK `xGETRF`, 0-based `ipiv`).

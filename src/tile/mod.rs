@@ -54,7 +54,10 @@ impl<T: Scalar> Tile<T> {
             data: Vec::new(),
         }
     }
-    /// Gives the tile storage (from the [`pool`]) and copies `src` into it.
+    /// Gives the tile storage (from the [`pool`]) if it has none, and copies `src` into it.
+    ///
+    /// # Panics
+    /// If `src` is not `m x n`.
     pub fn fill_from(&mut self, src: MatRef<'_, T>) {
         assert!(src.nrows() == self.m && src.ncols() == self.n);
         if self.data.len() != self.m * self.n {
@@ -98,7 +101,8 @@ pub(crate) fn get_scalars<T: Scalar>(b: &[u8], v: &mut Vec<T>) -> Result<()> {
     if v.capacity() < n {
         pool::give(std::mem::replace(v, pool::take(n)));
     }
-    // No zero fill: every element is overwritten below.
+    // Every element is overwritten below: only a part past the old length (within the
+    // capacity) is zero-filled first, to be initialized.
     v.resize(n.max(v.len()), T::zero());
     v.truncate(n);
     // SAFETY: `v` holds exactly `b.len()` bytes of plain-old-data scalars (any bit pattern

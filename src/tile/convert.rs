@@ -333,7 +333,7 @@ impl<T: Scalar> TileMatrix<T> {
         for j in 0..self.nt() {
             for i in 0..self.mt() {
                 // Global tile indices: the triangle is that of the whole matrix.
-                if !in_part(part, i + self.row_offset() / mb, j + self.col_offset() / nb) {
+                if !in_part(part, self.i0 + i, self.j0 + j) {
                     continue;
                 }
                 let mut t = seq.task("tile_out").priority(i64::MIN / 4);

@@ -101,10 +101,9 @@ pub(crate) fn get_scalars<T: Scalar>(b: &[u8], v: &mut Vec<T>) -> Result<()> {
     if v.capacity() < n {
         pool::give(std::mem::replace(v, pool::take(n)));
     }
-    // Every element is overwritten below: only a part past the old length (within the
-    // capacity) is zero-filled first, to be initialized.
-    v.resize(n.max(v.len()), T::zero());
-    v.truncate(n);
+    // Every element is overwritten below: shrinking writes nothing, growing zero-fills
+    // only the part past the old length (within the capacity), to be initialized.
+    v.resize(n, T::zero());
     // SAFETY: `v` holds exactly `b.len()` bytes of plain-old-data scalars (any bit pattern
     // is a valid value), and the two regions do not overlap.
     unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), v.as_mut_ptr() as *mut u8, b.len()) };

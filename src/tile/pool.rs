@@ -72,10 +72,9 @@ impl Cache {
         }
         self.bytes -= b.bytes;
         let mut v = *b.buf.downcast::<Vec<T>>().ok()?;
-        // Initialized up to its old length: growing writes only the part past it, and
-        // truncating writes nothing.
+        // Initialized up to its old length: shrinking writes nothing, growing writes only
+        // the part past it.
         v.resize(len, T::default());
-        v.truncate(len);
         Some(v)
     }
 
@@ -148,13 +147,16 @@ pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
 
 /// A buffer of `len` zeros.
 pub(crate) fn take_zeroed<T: Element>(len: usize) -> Vec<T> {
-    match lock().take(len) {
-        Some(mut v) => {
+    let cached = lock().take(len);
+    // A fresh buffer is zeroed by the allocator (untouched pages); only a reused one is
+    // filled here.
+    cached.map_or_else(
+        || vec![T::default(); len],
+        |mut v| {
             v.fill(T::default());
             v
-        }
-        None => vec![T::default(); len],
-    }
+        },
+    )
 }
 
 /// Gives a buffer back for reuse (or frees it: small, or the cache is full).
@@ -183,18 +185,19 @@ pub(crate) fn give<T: Element>(v: Vec<T>) {
 fn janitor() {
     loop {
         std::thread::sleep(MAX_AGE / 4);
-        let old = {
+        let (old, empty) = {
             let mut c = lock();
             let old = c.age(Instant::now(), MAX_AGE);
             if c.free.is_empty() {
                 c.janitor = false;
-                drop(c);
-                drop(old);
-                return;
             }
-            old
+            (old, !c.janitor)
         };
+        // Freed outside the lock.
         drop(old);
+        if empty {
+            return;
+        }
     }
 }
 

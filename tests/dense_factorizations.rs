@@ -1795,3 +1795,201 @@ fn lapack_cholesky_leaves_the_other_triangle_alone() {
         assert_eq!(x, b0, "posv (not PD) {uplo:?} modified B");
     }
 }
+
+/// The LAPACK-layout routines factor a column-major matrix in place, tile by tile where it
+/// lies: on a view inside a larger buffer (leading dimension above the order, so the
+/// tiles are strided blocks), the results must be bitwise those of a contiguous matrix and
+/// of the tiled routines, and not one element of the buffer outside the view may change.
+#[test]
+fn lapack_layout_works_in_place_inside_a_larger_buffer() {
+    let rt = Runtime::new(tessera::runtime::RuntimeConfig::with_workers(2));
+    let (n, nrhs) = (700, 3);
+    let nb = dense::auto_tile_size(n, n, rt.workers());
+    assert!(n / nb >= 3, "nb = {nb}: too few tiles for this test");
+    let sentinel = f64::from_bits(0x7ff8_0bad_f00d_0002);
+    let (pad_r, pad_c) = (13, 5); // the view starts at (pad_r, pad_c) of the buffer
+    let ld = n + 2 * pad_r + 1;
+    // The view of `src` at (pad_r, pad_c) of a buffer of `ld` rows, sentinels around it.
+    let framed = |src: &faer::Mat<f64>| {
+        faer::Mat::<f64>::from_fn(ld, src.ncols() + 2 * pad_c, |i, j| {
+            let (r, c) = (i.wrapping_sub(pad_r), j.wrapping_sub(pad_c));
+            if r < src.nrows() && c < src.ncols() {
+                src[(r, c)]
+            } else {
+                sentinel
+            }
+        })
+    };
+    let check_frame = |buf: &faer::Mat<f64>, rows: usize, cols: usize, what: &str| {
+        for j in 0..buf.ncols() {
+            for i in 0..buf.nrows() {
+                let inside =
+                    (pad_r..pad_r + rows).contains(&i) && (pad_c..pad_c + cols).contains(&j);
+                if !inside {
+                    assert_eq!(
+                        buf[(i, j)].to_bits(),
+                        sentinel.to_bits(),
+                        "{what}: ({i}, {j}) outside the view changed"
+                    );
+                }
+            }
+        }
+    };
+    let inner = |buf: &faer::Mat<f64>, rows: usize, cols: usize| {
+        buf.as_ref().submatrix(pad_r, pad_c, rows, cols).to_owned()
+    };
+    let spd = faer::Mat::<f64>::from_fn(n, n, |i, j| {
+        let v = ((i * 31 + j * 17) % 97) as f64 / 97.0 + ((j * 31 + i * 17) % 97) as f64 / 97.0;
+        if i == j {
+            n as f64
+        } else {
+            v - 1.0
+        }
+    });
+    let gen = faer::Mat::<f64>::from_fn(n, n, |i, j| dense::random_value::<f64>(7, i, j));
+    let b0 = faer::Mat::<f64>::from_fn(n, nrhs, |i, j| (i + 3 * j) as f64 % 7.0 - 3.0);
+
+    // Cholesky: potrf, potrs, posv against a contiguous copy (itself checked against
+    // the tiled routine by `wrappers`).
+    let mut clean = spd.clone();
+    dense::lapack::potrf(&rt, Uplo::Lower, clean.as_mut()).unwrap();
+    let ta = TileMatrix::from_col_major(&rt, spd.as_ref(), nb, nb).unwrap();
+    dense::potrf(&rt, Uplo::Lower, &ta).unwrap();
+    let tiled = ta.to_mat(&rt).unwrap();
+    for j in 0..n {
+        for i in j..n {
+            assert_eq!(
+                clean[(i, j)].to_bits(),
+                tiled[(i, j)].to_bits(),
+                "potrf ({i}, {j}) vs tiled"
+            );
+        }
+    }
+    let mut buf = framed(&spd);
+    dense::lapack::potrf(
+        &rt,
+        Uplo::Lower,
+        buf.as_mut().submatrix_mut(pad_r, pad_c, n, n),
+    )
+    .unwrap();
+    check_frame(&buf, n, n, "potrf");
+    assert_eq!(inner(&buf, n, n), clean, "potrf in a larger buffer");
+    let mut x_clean = b0.clone();
+    dense::lapack::potrs(&rt, Uplo::Lower, clean.as_ref(), x_clean.as_mut()).unwrap();
+    let mut xb = framed(&b0);
+    dense::lapack::potrs(
+        &rt,
+        Uplo::Lower,
+        buf.as_ref().submatrix(pad_r, pad_c, n, n),
+        xb.as_mut().submatrix_mut(pad_r, pad_c, n, nrhs),
+    )
+    .unwrap();
+    check_frame(&xb, n, nrhs, "potrs");
+    assert_eq!(inner(&xb, n, nrhs), x_clean, "potrs in a larger buffer");
+    let (mut ab, mut xb) = (framed(&spd), framed(&b0));
+    dense::lapack::posv(
+        &rt,
+        Uplo::Lower,
+        ab.as_mut().submatrix_mut(pad_r, pad_c, n, n),
+        xb.as_mut().submatrix_mut(pad_r, pad_c, n, nrhs),
+    )
+    .unwrap();
+    check_frame(&ab, n, n, "posv A");
+    check_frame(&xb, n, nrhs, "posv B");
+    assert_eq!(inner(&ab, n, n), clean, "posv factor in a larger buffer");
+    assert_eq!(
+        inner(&xb, n, nrhs),
+        x_clean,
+        "posv solution in a larger buffer"
+    );
+
+    // LU: getrf, getrs (both ways), gesv.
+    let mut lu = gen.clone();
+    let mut ipiv = vec![0; n];
+    dense::lapack::getrf(&rt, lu.as_mut(), &mut ipiv).unwrap();
+    let mut buf = framed(&gen);
+    let mut ipiv_b = vec![0; n];
+    dense::lapack::getrf(
+        &rt,
+        buf.as_mut().submatrix_mut(pad_r, pad_c, n, n),
+        &mut ipiv_b,
+    )
+    .unwrap();
+    check_frame(&buf, n, n, "getrf");
+    assert_eq!(inner(&buf, n, n), lu, "getrf in a larger buffer");
+    assert_eq!(ipiv_b, ipiv, "getrf pivots in a larger buffer");
+    let r =
+        &gen * &{
+            let mut x = b0.clone();
+            dense::lapack::getrs(&rt, Op::NoTrans, lu.as_ref(), &ipiv, x.as_mut()).unwrap();
+            x
+        } - &b0;
+    assert!(r.norm_max() < 1e-9, "getrs residual {}", r.norm_max());
+    for trans in [Op::NoTrans, Op::Trans] {
+        let mut x_clean = b0.clone();
+        dense::lapack::getrs(&rt, trans, lu.as_ref(), &ipiv, x_clean.as_mut()).unwrap();
+        let mut xb = framed(&b0);
+        dense::lapack::getrs(
+            &rt,
+            trans,
+            buf.as_ref().submatrix(pad_r, pad_c, n, n),
+            &ipiv,
+            xb.as_mut().submatrix_mut(pad_r, pad_c, n, nrhs),
+        )
+        .unwrap();
+        check_frame(&xb, n, nrhs, "getrs");
+        assert_eq!(
+            inner(&xb, n, nrhs),
+            x_clean,
+            "getrs {trans:?} in a larger buffer"
+        );
+    }
+    let (mut ab, mut xb) = (framed(&gen), framed(&b0));
+    let mut ipiv_s = vec![0; n];
+    dense::lapack::gesv(
+        &rt,
+        ab.as_mut().submatrix_mut(pad_r, pad_c, n, n),
+        &mut ipiv_s,
+        xb.as_mut().submatrix_mut(pad_r, pad_c, n, nrhs),
+    )
+    .unwrap();
+    check_frame(&ab, n, n, "gesv A");
+    check_frame(&xb, n, nrhs, "gesv B");
+    assert_eq!(inner(&ab, n, n), lu, "gesv factors in a larger buffer");
+    assert_eq!(ipiv_s, ipiv, "gesv pivots in a larger buffer");
+    let mut x_clean = b0.clone();
+    dense::lapack::getrs(&rt, Op::NoTrans, lu.as_ref(), &ipiv, x_clean.as_mut()).unwrap();
+    assert_eq!(
+        inner(&xb, n, nrhs),
+        x_clean,
+        "gesv solution in a larger buffer"
+    );
+
+    // A singular matrix: the factors are complete (LAPACK's INFO > 0), in place too, and
+    // gesv leaves B alone.
+    let mut sing = gen.clone();
+    for i in 0..n {
+        sing[(i, 400)] = 0.0;
+    }
+    let (mut ab, mut xb) = (framed(&sing), framed(&b0));
+    let e = dense::lapack::gesv(
+        &rt,
+        ab.as_mut().submatrix_mut(pad_r, pad_c, n, n),
+        &mut ipiv_s,
+        xb.as_mut().submatrix_mut(pad_r, pad_c, n, nrhs),
+    )
+    .unwrap_err();
+    assert!(matches!(e, tessera::Error::Singular { .. }), "{e:?}");
+    let mut lu_s = sing.clone();
+    assert_eq!(
+        dense::lapack::getrf(&rt, lu_s.as_mut(), &mut ipiv).unwrap_err(),
+        e
+    );
+    assert_eq!(
+        inner(&ab, n, n),
+        lu_s,
+        "singular gesv factors in a larger buffer"
+    );
+    check_frame(&ab, n, n, "singular gesv A");
+    assert_eq!(inner(&xb, n, nrhs), b0, "singular gesv modified B");
+}

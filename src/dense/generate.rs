@@ -63,10 +63,9 @@ fn generate<T: Scalar>(
             let f = f.clone();
             t.submit(move |ctx| {
                 let tile = w.get_mut(ctx);
-                let (tm, tn) = (tile.m, tile.n);
-                for c in 0..tn {
-                    for r in 0..tm {
-                        tile.data[c * tm + r] = f(i * nb + r, j * nb + c);
+                for c in 0..tile.n {
+                    for (r, v) in tile.col_mut(c).iter_mut().enumerate() {
+                        *v = f(i * nb + r, j * nb + c);
                     }
                 }
                 Ok(())

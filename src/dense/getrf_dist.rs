@@ -342,9 +342,12 @@ fn index(held: &[(usize, usize, usize)]) -> HashMap<(usize, usize), usize> {
 
 /// A packet of rows travels as a one-column tile.
 fn set_flat<T: Scalar>(t: &mut Tile<T>, v: Vec<T>) {
-    t.m = v.len();
-    t.n = 1;
-    t.data = v;
+    t.set_vec(v.len(), 1, v);
+}
+
+/// The rows of a packet (an owned one-column tile, see [`set_flat`]).
+fn flat<T: Scalar>(t: &Tile<T>) -> &[T] {
+    t.as_slice().unwrap_or(&[])
 }
 
 /// A row segment of a tile (row `r`, all columns) into `out`.
@@ -459,7 +462,7 @@ pub(super) fn swap_columns<T: Scalar>(
         t.submit(move |ctx| {
             let mv = moves(rp.get(ctx));
             let find = index(&mine);
-            let ups: Vec<&[T]> = rus.iter().map(|u| u.get(ctx).data.as_slice()).collect();
+            let ups: Vec<&[T]> = rus.iter().map(|u| flat(u.get(ctx))).collect();
             let mut cursor = vec![0usize; ups.len()];
             let mut outs: Vec<Vec<T>> = vec![Vec::new(); others.len()];
             let mut tv = views(&mut tops, ctx);
@@ -532,7 +535,7 @@ pub(super) fn swap_columns<T: Scalar>(
         t.submit(move |ctx| {
             let mv = moves(rp.get(ctx));
             let find = index(&mine);
-            let down = rd.get(ctx).data.as_slice();
+            let down = flat(rd.get(ctx));
             let mut tv = views(&mut toks, ctx);
             let mut at = 0;
             for (ci, &j) in cols.iter().enumerate() {

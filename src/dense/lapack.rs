@@ -1,8 +1,13 @@
-//! LAPACK-layout entry points on faer views: convert to tiles, run the tiled algorithm,
-//! convert back. The tile size is [`auto_tile_size`] (overridable with `TESSERA_NB`); use
-//! the tiled API to choose it. For the factorizations and solves the conversions are tasks
-//! of the same sequence as the algorithm: a tile's first task starts as soon as that tile
-//! is copied in, and finished tiles are copied out while the rest is still computing.
+//! LAPACK-layout entry points on faer views. The tile size is [`auto_tile_size`]
+//! (overridable with `TESSERA_NB`); use the tiled API to choose it.
+//!
+//! The factorizations and solves (`potrf`, `potrs`, `posv`, `getrf`, `getrs`, `gesv`,
+//! `getrf_nopiv`, `geqrf`) run the tiled algorithm **in place** on a column-major matrix
+//! ([`TileMatrix::from_col_major_in_place`]): each tile is the block of the caller's
+//! matrix where it lies, nothing is copied in or out, and no tile memory is allocated.
+//! A matrix with another layout (a row-major ndarray view, say) is copied into tiles by
+//! tasks of the same sequence as the algorithm (a tile's first task starts as soon as that
+//! tile is copied in, finished tiles are copied out while the rest is still computing).
 //!
 //! ```
 //! use faer::Mat;
@@ -29,6 +34,98 @@ use tessera_kernels::{self as k, Norm, Op, Scalar, Side, Uplo};
 
 fn tiles<T: Scalar>(rt: &Runtime, a: MatRef<'_, T>, nb: usize) -> Result<TileMatrix<T>> {
     TileMatrix::from_col_major(rt, a, nb, nb)
+}
+
+/// A caller's matrix as tiles for one call: in place when it is column-major, else a copy
+/// made (and, for an argument that is written, copied back) by tasks of the call's
+/// sequence.
+struct Tiled<T: Scalar> {
+    t: TileMatrix<T>,
+    copied: bool,
+}
+
+impl<T: Scalar> Tiled<T> {
+    /// `a` (or only its `part` triangle, for the routines that reference one) as tiles.
+    ///
+    /// # Safety
+    /// The call waits for `seq` (or drops it) and drops the returned value before it
+    /// touches `a` again or returns (the contract of
+    /// [`TileMatrix::from_col_major_in_place`]).
+    unsafe fn new(
+        seq: &Sequence,
+        mut a: MatMut<'_, T>,
+        nb: usize,
+        part: Option<Uplo>,
+    ) -> Result<Self> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            if let Some(t) = TileMatrix::from_col_major_in_place(a.rb_mut(), nb, nb)? {
+                return Ok(Tiled { t, copied: false });
+            }
+            let t = TileMatrix::from_col_major_part_async(seq, a.rb(), nb, nb, part)?;
+            Ok(Tiled { t, copied: true })
+        }
+    }
+
+    /// A copy of `a` made by tasks of `seq`, for an argument the call must not write
+    /// before the end (posv's `B`, which the solve reaches before the factorization ends).
+    ///
+    /// # Safety
+    /// As [`Tiled::new`].
+    unsafe fn copy(seq: &Sequence, a: MatRef<'_, T>, nb: usize) -> Result<Self> {
+        // SAFETY: the caller's contract.
+        let t = unsafe { TileMatrix::from_col_major_async(seq, a, nb, nb)? };
+        Ok(Tiled { t, copied: true })
+    }
+
+    /// As [`Tiled::new`] for an argument that is only read.
+    ///
+    /// # Safety
+    /// As [`Tiled::new`]; no task writes the returned tiles.
+    unsafe fn read(
+        seq: &Sequence,
+        a: MatRef<'_, T>,
+        nb: usize,
+        part: Option<Uplo>,
+    ) -> Result<Self> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            if let Some(t) = TileMatrix::from_col_major_in_place_read(a, nb, nb)? {
+                return Ok(Tiled { t, copied: false });
+            }
+            let t = TileMatrix::from_col_major_part_async(seq, a, nb, nb, part)?;
+            Ok(Tiled { t, copied: true })
+        }
+    }
+
+    /// Submits the copy back into `a` (nothing to do in place).
+    ///
+    /// # Safety
+    /// As [`Tiled::new`], with `a` the matrix the tiles came from.
+    unsafe fn copy_out(&self, seq: &Sequence, a: MatMut<'_, T>, part: Option<Uplo>) -> Result<()> {
+        if self.copied {
+            // SAFETY: the caller's contract.
+            unsafe { self.t.to_col_major_part_async(seq, a, part) }?;
+        }
+        Ok(())
+    }
+
+    /// Waits for `seq`. If it failed, the copy-out tasks after the failure were skipped,
+    /// so a copied matrix is copied back into `a` whole before the error is returned (in
+    /// place, `a` already holds what the tasks that ran left).
+    fn wait(
+        &self,
+        seq: &Sequence,
+        rt: &Runtime,
+        a: MatMut<'_, T>,
+        part: Option<Uplo>,
+    ) -> Result<()> {
+        let r = seq.wait();
+        if r.is_err() && self.copied {
+            self.t.to_col_major_part(rt, a, part)?;
+        }
+        r
+    }
 }
 
 fn nb_for(rt: &Runtime, m: usize, n: usize) -> usize {
@@ -145,22 +242,6 @@ fn direct_getrs<T: Scalar>(trans: Op, a: MatRef<'_, T>, ipiv: &[usize], mut b: M
     }
 }
 
-/// Waits for `seq`; if it failed, its remaining copy-out tasks were skipped, so `t` is
-/// copied back into `a` whole before the error is returned.
-fn wait_or_copy_back<T: Scalar>(
-    seq: &Sequence,
-    rt: &Runtime,
-    t: &TileMatrix<T>,
-    a: MatMut<'_, T>,
-    part: Option<Uplo>,
-) -> Result<()> {
-    let r = seq.wait();
-    if r.is_err() {
-        t.to_col_major_part(rt, a, part)?;
-    }
-    r
-}
-
 /// Cholesky factorization in place (LAPACK `xPOTRF`); only the `uplo` triangle is used.
 pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, mut a: MatMut<'_, T>) -> Result<()> {
     if a.nrows() != a.ncols() {
@@ -173,14 +254,15 @@ pub fn potrf<T: Scalar>(rt: &Runtime, uplo: Uplo, mut a: MatMut<'_, T>) -> Resul
     let seq = rt.sequence();
     // SAFETY (here and below): `a` and `b` are borrowed for the whole call and every task
     // that touches them belongs to `seq`, which is waited for (or dropped, which waits)
-    // before returning.
-    // Only the `uplo` triangle's tiles are copied in and out (the other is not referenced).
+    // before the tiles are dropped and the call returns; `a` and `b` are touched again only
+    // after the wait.
+    // Only the `uplo` triangle's tiles are touched (copied in and out when not in place).
     let part = Some(uplo);
-    let ta = unsafe { TileMatrix::from_col_major_part_async(&seq, a.rb(), nb, nb, part)? };
-    super::potrf::check_finite_triangle_async(&seq, uplo, &ta)?;
-    super::potrf_async(&seq, uplo, &ta)?;
-    unsafe { ta.to_col_major_part_async(&seq, a.rb_mut(), part)? };
-    wait_or_copy_back(&seq, rt, &ta, a, part)
+    let ta = unsafe { Tiled::new(&seq, a.rb_mut(), nb, part)? };
+    super::potrf::check_finite_triangle_async(&seq, uplo, &ta.t)?;
+    super::potrf_async(&seq, uplo, &ta.t)?;
+    unsafe { ta.copy_out(&seq, a.rb_mut(), part)? };
+    ta.wait(&seq, rt, a, part)
 }
 
 /// Solves `A X = B` with a Cholesky factor from [`potrf`] (LAPACK `xPOTRS`).
@@ -202,10 +284,10 @@ pub fn potrs<T: Scalar>(
     }
     let nb = nb_for(rt, a.nrows(), a.ncols());
     let seq = rt.sequence();
-    let ta = unsafe { TileMatrix::from_col_major_part_async(&seq, a, nb, nb, Some(uplo))? };
-    let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
-    super::potrs_async(&seq, uplo, &ta, &tb)?;
-    unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
+    let ta = unsafe { Tiled::read(&seq, a, nb, Some(uplo))? };
+    let tb = unsafe { Tiled::new(&seq, b.rb_mut(), nb, None)? };
+    super::potrs_async(&seq, uplo, &ta.t, &tb.t)?;
+    unsafe { tb.copy_out(&seq, b.rb_mut(), None)? };
     seq.wait()
 }
 
@@ -232,21 +314,23 @@ pub fn posv<T: Scalar>(
     let nb = nb_for(rt, a.nrows(), a.ncols());
     let seq = rt.sequence();
     let part = Some(uplo);
-    let ta = unsafe { TileMatrix::from_col_major_part_async(&seq, a.rb(), nb, nb, part)? };
-    let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
-    super::potrf::check_finite_triangle_async(&seq, uplo, &ta)?;
-    super::check_finite_async(&seq, &tb, "B")?;
-    super::potrf_async(&seq, uplo, &ta)?;
-    unsafe { ta.to_col_major_part_async(&seq, a.rb_mut(), part)? };
+    let ta = unsafe { Tiled::new(&seq, a.rb_mut(), nb, part)? };
+    // B is solved in a copy: the solve starts behind the factorization's front, and B must
+    // stay untouched if the factorization fails.
+    let tb = unsafe { Tiled::copy(&seq, b.rb(), nb)? };
+    super::potrf::check_finite_triangle_async(&seq, uplo, &ta.t)?;
+    super::check_finite_async(&seq, &tb.t, "B")?;
+    super::potrf_async(&seq, uplo, &ta.t)?;
+    unsafe { ta.copy_out(&seq, a.rb_mut(), part)? };
     // The solve follows the factorization without waiting for all of it (the forward
-    // substitution runs behind the factorization's front). B is still never touched when
-    // the factorization fails: every tile of the solution depends on every tile of the
-    // factor (the forward solve of the last block row reads them all), so a failing check
-    // or pivot anywhere precedes each copy into B, and the runtime skips the tasks after
-    // a failed one.
-    super::potrs_async(&seq, uplo, &ta, &tb)?;
-    unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
-    wait_or_copy_back(&seq, rt, &ta, a, part)
+    // substitution runs behind the factorization's front) on the copy of B. B itself is
+    // still never touched when the factorization fails: every tile of the solution depends
+    // on every tile of the factor (the forward solve of the last block row reads them all),
+    // so a failing check or pivot anywhere precedes each copy into B, and the runtime
+    // skips the tasks after a failed one.
+    super::potrs_async(&seq, uplo, &ta.t, &tb.t)?;
+    unsafe { tb.copy_out(&seq, b.rb_mut(), None)? };
+    ta.wait(&seq, rt, a, part)
 }
 
 /// LU factorization with partial pivoting in place (LAPACK `xGETRF`, 0-based `ipiv`).
@@ -264,19 +348,24 @@ pub fn getrf<T: Scalar>(rt: &Runtime, mut a: MatMut<'_, T>, ipiv: &mut [usize]) 
     }
     let nb = nb_for(rt, a.nrows(), a.ncols());
     let seq = rt.sequence();
-    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a.rb(), nb, nb)? };
-    let (pivots, info) = super::getrf::pivot_handles(&ta);
-    super::check_finite_async(&seq, &ta, "A")?;
-    super::getrf_async(&seq, &ta, &pivots, &info, Default::default())?;
-    unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
-    wait_or_copy_back(&seq, rt, &ta, a, None)?;
+    let ta = unsafe { Tiled::new(&seq, a.rb_mut(), nb, None)? };
+    let (pivots, info) = super::getrf::pivot_handles(&ta.t);
+    super::check_finite_async(&seq, &ta.t, "A")?;
+    super::getrf_async(&seq, &ta.t, &pivots, &info, Default::default())?;
+    unsafe { ta.copy_out(&seq, a.rb_mut(), None)? };
+    ta.wait(&seq, rt, a, None)?;
     drop(seq);
-    super::getrf::finish_pivots(rt, &ta, pivots, &info, ipiv)
+    super::getrf::finish_pivots(rt, &ta.t, pivots, &info, ipiv)
 }
 
 /// LU factorization without pivoting in place.
-pub fn getrf_nopiv<T: Scalar>(rt: &Runtime, a: MatMut<'_, T>) -> Result<()> {
+pub fn getrf_nopiv<T: Scalar>(rt: &Runtime, mut a: MatMut<'_, T>) -> Result<()> {
     let nb = nb_for(rt, a.nrows(), a.ncols());
+    // SAFETY: the tiled call waits for its tasks, and the tiles are dropped before `a` is
+    // touched again.
+    if let Some(ta) = unsafe { TileMatrix::from_col_major_in_place(a.rb_mut(), nb, nb)? } {
+        return super::getrf_nopiv(rt, &ta);
+    }
     let ta = tiles(rt, a.rb(), nb)?;
     let r = super::getrf_nopiv(rt, &ta);
     ta.to_col_major(rt, a)?;
@@ -304,10 +393,10 @@ pub fn getrs<T: Scalar>(
     }
     let nb = nb_for(rt, a.nrows(), a.ncols());
     let seq = rt.sequence();
-    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a, nb, nb)? };
-    let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
-    super::getrs_async(&seq, trans, &ta, ipiv, &tb)?;
-    unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
+    let ta = unsafe { Tiled::read(&seq, a, nb, None)? };
+    let tb = unsafe { Tiled::new(&seq, b.rb_mut(), nb, None)? };
+    super::getrs_async(&seq, trans, &ta.t, ipiv, &tb.t)?;
+    unsafe { tb.copy_out(&seq, b.rb_mut(), None)? };
     seq.wait()
 }
 
@@ -334,17 +423,17 @@ pub fn gesv<T: Scalar>(
     }
     let nb = nb_for(rt, n, n);
     let seq = rt.sequence();
-    let ta = unsafe { TileMatrix::from_col_major_async(&seq, a.rb(), nb, nb)? };
-    let tb = unsafe { TileMatrix::from_col_major_async(&seq, b.rb(), nb, nb)? };
-    let (pivots, info) = super::getrf::pivot_handles(&ta);
-    super::check_finite_async(&seq, &ta, "A")?;
-    super::check_finite_async(&seq, &tb, "B")?;
-    super::getrf_async(&seq, &ta, &pivots, &info, Default::default())?;
-    unsafe { ta.to_col_major_async(&seq, a.rb_mut())? };
-    wait_or_copy_back(&seq, rt, &ta, a, None)?;
-    super::getrf::finish_pivots(rt, &ta, pivots, &info, ipiv)?;
-    super::getrs_async(&seq, Op::NoTrans, &ta, ipiv, &tb)?;
-    unsafe { tb.to_col_major_async(&seq, b.rb_mut())? };
+    let ta = unsafe { Tiled::new(&seq, a.rb_mut(), nb, None)? };
+    let tb = unsafe { Tiled::new(&seq, b.rb_mut(), nb, None)? };
+    let (pivots, info) = super::getrf::pivot_handles(&ta.t);
+    super::check_finite_async(&seq, &ta.t, "A")?;
+    super::check_finite_async(&seq, &tb.t, "B")?;
+    super::getrf_async(&seq, &ta.t, &pivots, &info, Default::default())?;
+    unsafe { ta.copy_out(&seq, a.rb_mut(), None)? };
+    ta.wait(&seq, rt, a, None)?;
+    super::getrf::finish_pivots(rt, &ta.t, pivots, &info, ipiv)?;
+    super::getrs_async(&seq, Op::NoTrans, &ta.t, ipiv, &tb.t)?;
+    unsafe { tb.copy_out(&seq, b.rb_mut(), None)? };
     seq.wait()
 }
 

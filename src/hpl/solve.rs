@@ -61,11 +61,10 @@ pub fn fill_hpl(
             let mut w = t.write(a.tile(i, j));
             t.submit(move |ctx| {
                 let tile = w.get_mut(ctx);
-                let (tm, tn) = (tile.m, tile.n);
-                for c in 0..tn {
+                for c in 0..tile.n {
                     let gj = col0 + j * nb + c;
                     let mut x = jump(seed, gj as u64 * n as u64 + (i * mb) as u64);
-                    for v in &mut tile.data[c * tm..(c + 1) * tm] {
+                    for v in tile.col_mut(c) {
                         *v = value(x);
                         x = MULT.wrapping_mul(x).wrapping_add(ADD);
                     }
@@ -399,8 +398,11 @@ pub fn run_mixed(
                 let r = t.read(a.tile(i, j));
                 let mut w = t.write(a32.tile(i, j));
                 t.submit(move |ctx| {
-                    for (d, s) in w.get_mut(ctx).data.iter_mut().zip(&r.get(ctx).data) {
-                        *d = *s as f32;
+                    let (d, s) = (w.get_mut(ctx), r.get(ctx));
+                    for c in 0..s.n {
+                        for (d, s) in d.col_mut(c).iter_mut().zip(s.col(c)) {
+                            *d = *s as f32;
+                        }
                     }
                     Ok(())
                 })?;

@@ -82,6 +82,85 @@ impl<T> RawView<T> {
 }
 
 impl<T: Scalar> TileMatrix<T> {
+    /// The single-process tile matrix over the column-major matrix `a`, **in place**: tile
+    /// `(i, j)` is the block of `a` at `(i mb, j nb)`, read and written where it lies, so
+    /// nothing is copied in or out (Chameleon's LAPACK-layout descriptors; the
+    /// LAPACK-layout routines of [`crate::dense::lapack`] and the C interface use it).
+    /// Returns `None` when `a` is not column-major (unit row stride, columns that do not
+    /// overlap); copy it with [`TileMatrix::from_col_major_async`] then.
+    ///
+    /// Tiles in place are views with `a`'s leading dimension; they never travel between
+    /// ranks (the distribution is the single process's).
+    ///
+    /// # Safety
+    /// The memory behind `a` must stay valid, and be neither read nor written other than
+    /// through the returned matrix, until the matrix, every view of it and every task that
+    /// uses it are gone: submit, wait for the sequence (or drop it), drop the matrix, and
+    /// only then touch `a` again.
+    pub unsafe fn from_col_major_in_place(
+        a: MatMut<'_, T>,
+        mb: usize,
+        nb: usize,
+    ) -> Result<Option<Self>> {
+        let (m, n) = (a.nrows(), a.ncols());
+        let (rs, cs) = (a.row_stride(), a.col_stride());
+        let ptr = a.as_ptr_mut();
+        // SAFETY: the caller's contract.
+        unsafe { Self::in_place(ptr, m, n, rs, cs, mb, nb) }
+    }
+
+    /// As [`TileMatrix::from_col_major_in_place`] for a matrix the tasks only read.
+    ///
+    /// # Safety
+    /// As [`TileMatrix::from_col_major_in_place`], except that `a` may be read elsewhere
+    /// meanwhile; no task may write the returned matrix.
+    pub(crate) unsafe fn from_col_major_in_place_read(
+        a: MatRef<'_, T>,
+        mb: usize,
+        nb: usize,
+    ) -> Result<Option<Self>> {
+        let (m, n) = (a.nrows(), a.ncols());
+        let (rs, cs) = (a.row_stride(), a.col_stride());
+        // SAFETY: the caller's contract (the pointer is only read through).
+        unsafe { Self::in_place(a.as_ptr() as *mut T, m, n, rs, cs, mb, nb) }
+    }
+
+    /// # Safety
+    /// As [`TileMatrix::from_col_major_in_place`], for the `m x n` matrix at `ptr` with
+    /// strides `rs`, `cs`.
+    unsafe fn in_place(
+        ptr: *mut T,
+        m: usize,
+        n: usize,
+        rs: isize,
+        cs: isize,
+        mb: usize,
+        nb: usize,
+    ) -> Result<Option<Self>> {
+        Self::check_tile_size(mb, nb)?;
+        let empty = m == 0 || n == 0;
+        if !empty && (rs != 1 || (n > 1 && cs < m as isize)) {
+            return Ok(None);
+        }
+        let ld = if n > 1 { cs as usize } else { m.max(1) };
+        Ok(Some(Self::from_handles(
+            m,
+            n,
+            mb,
+            nb,
+            Arc::new(BlockCyclic2D::single()),
+            |i, j, r, c| {
+                // SAFETY: tile (i, j) starts inside the matrix (r, c > 0), so the offset
+                // stays in its allocation and the pointer is not null.
+                let t = unsafe {
+                    let p = std::ptr::NonNull::new_unchecked(ptr.add(i * mb + j * nb * ld));
+                    Tile::borrowed(p, r, c, ld)
+                };
+                Handle::new_wire(t, r * c * std::mem::size_of::<T>())
+            },
+        )))
+    }
+
     /// Copies a column-major matrix (any strides) into a new single-process tile matrix;
     /// the copy runs in parallel on the runtime's workers.
     pub fn from_col_major(rt: &Runtime, a: MatRef<'_, T>, mb: usize, nb: usize) -> Result<Self> {
@@ -199,11 +278,7 @@ impl<T: Scalar> TileMatrix<T> {
                         t.as_mut().copy_from(a.submatrix(i * mb, j * nb, r, c));
                         t
                     }
-                    _ => Tile {
-                        m: r,
-                        n: c,
-                        data: Vec::new(),
-                    },
+                    _ => Tile::empty(r, c),
                 };
                 let src =
                     crate::runtime::Handle::new_on(part, r * c * std::mem::size_of::<T>(), root);
@@ -212,9 +287,7 @@ impl<T: Scalar> TileMatrix<T> {
                 let mut w = t.write(out.tile(i, j));
                 t.submit(move |ctx| {
                     let s = rs.get(ctx);
-                    let d = w.get_mut(ctx);
-                    d.data.clear();
-                    d.data.extend_from_slice(&s.data);
+                    w.get_mut(ctx).fill_from(s.as_ref());
                     Ok(())
                 })?;
             }

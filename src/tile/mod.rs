@@ -24,34 +24,127 @@ use faer::{MatMut, MatRef};
 use std::sync::Arc;
 use tessera_kernels::Scalar;
 
-/// One tile: a column-major block with leading dimension `m`. Its buffer goes back to
-/// the [`pool`] of tile buffers when it is dropped.
-#[derive(Debug, Clone, PartialEq)]
+/// One tile: an `m x n` column-major block. It either owns its storage (leading dimension
+/// `m`, from the [`pool`] of tile buffers, to which it goes back when the tile is dropped)
+/// or is a block of a caller's column-major matrix used in place (see
+/// [`TileMatrix::from_col_major_in_place`]): the LAPACK-layout routines factor the
+/// caller's matrix where it lies, with no copy in and out.
 pub struct Tile<T: Scalar> {
     /// Number of rows.
     pub m: usize,
     /// Number of columns.
     pub n: usize,
-    /// `m * n` elements, column-major.
-    pub data: Vec<T>,
+    store: Store<T>,
 }
+
+enum Store<T> {
+    /// `m * n` elements, column-major (or none: a placeholder without storage).
+    Owned(Vec<T>),
+    /// The block at `ptr` of a borrowed column-major matrix with leading dimension `ld`.
+    Borrowed {
+        ptr: std::ptr::NonNull<T>,
+        ld: usize,
+    },
+}
+
+// SAFETY: an owned tile is a `Vec<T>`. A borrowed tile is made only by the unsafe in-place
+// constructors, whose callers guarantee that the matrix it points into outlives every use
+// of the tile and is reached by nothing else meanwhile; the runtime hands the tile to one
+// writer or to concurrent readers at a time (its access modes), and distinct tiles of a
+// matrix cover disjoint elements, so moving or sharing it between threads is as safe as
+// for the `Vec`.
+unsafe impl<T: Scalar> Send for Tile<T> {}
+// SAFETY: as above.
+unsafe impl<T: Scalar> Sync for Tile<T> {}
 
 impl<T: Scalar> Tile<T> {
     /// A zero tile.
     pub fn zeros(m: usize, n: usize) -> Self {
-        Tile {
-            m,
-            n,
-            data: pool::take_zeroed(m * n),
-        }
+        Self::from_vec(m, n, pool::take_zeroed(m * n))
     }
     /// An `m x n` tile with no storage yet (a placeholder for a remote tile, or for one a
     /// task fills later with [`Tile::fill_from`]).
     pub fn empty(m: usize, n: usize) -> Self {
+        Self::from_vec(m, n, Vec::new())
+    }
+    /// The tile owning `data` (`m * n` elements, column-major, or none for a placeholder).
+    pub fn from_vec(m: usize, n: usize, data: Vec<T>) -> Self {
+        debug_assert!(data.is_empty() || data.len() == m * n);
         Tile {
             m,
             n,
-            data: Vec::new(),
+            store: Store::Owned(data),
+        }
+    }
+    /// The `m x n` block of a column-major matrix at `ptr` with leading dimension `ld`,
+    /// used in place.
+    ///
+    /// # Safety
+    /// `ptr` points to the block's first element; the `m x n` block with leading dimension
+    /// `ld` lies inside one allocation that outlives the tile, and while the tile lives
+    /// nothing else reads the block when a task may write it, or writes it at all.
+    pub(crate) unsafe fn borrowed(
+        ptr: std::ptr::NonNull<T>,
+        m: usize,
+        n: usize,
+        ld: usize,
+    ) -> Self {
+        Tile {
+            m,
+            n,
+            store: Store::Borrowed { ptr, ld },
+        }
+    }
+    /// Whether the tile has storage (a placeholder of a remote tile has none).
+    pub fn has_storage(&self) -> bool {
+        match &self.store {
+            Store::Owned(v) => v.len() == self.m * self.n,
+            Store::Borrowed { .. } => true,
+        }
+    }
+    /// Whether the tile is a block of a caller's matrix used in place.
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.store, Store::Borrowed { .. })
+    }
+    /// The elements as one column-major slice (leading dimension `m`), when they are stored
+    /// that way: an owned tile with storage, or a borrowed one whose columns are adjacent.
+    pub fn as_slice(&self) -> Option<&[T]> {
+        match &self.store {
+            Store::Owned(v) if v.len() == self.m * self.n => Some(v),
+            Store::Owned(_) => None,
+            Store::Borrowed { ptr, ld } if *ld == self.m || self.n <= 1 => {
+                // SAFETY: the block is `m * n` adjacent elements (see `borrowed`).
+                Some(unsafe { std::slice::from_raw_parts(ptr.as_ptr(), self.m * self.n) })
+            }
+            Store::Borrowed { .. } => None,
+        }
+    }
+    /// Column `j` (contiguous in both kinds of storage).
+    ///
+    /// # Panics
+    /// If `j >= n`, or the tile has no storage.
+    pub fn col(&self, j: usize) -> &[T] {
+        assert!(j < self.n, "column {j} of a tile with {} columns", self.n);
+        match &self.store {
+            Store::Owned(v) => &v[j * self.m..(j + 1) * self.m],
+            // SAFETY: column `j` is `m` adjacent elements of the borrowed block.
+            Store::Borrowed { ptr, ld } => unsafe {
+                std::slice::from_raw_parts(ptr.as_ptr().add(j * ld), self.m)
+            },
+        }
+    }
+    /// Column `j`, writable.
+    ///
+    /// # Panics
+    /// As [`Tile::col`].
+    pub fn col_mut(&mut self, j: usize) -> &mut [T] {
+        assert!(j < self.n, "column {j} of a tile with {} columns", self.n);
+        match &mut self.store {
+            Store::Owned(v) => &mut v[j * self.m..(j + 1) * self.m],
+            // SAFETY: as in `col`; `&mut self` makes this the only view of the column.
+            Store::Borrowed { ptr, ld } => unsafe {
+                std::slice::from_raw_parts_mut(ptr.as_ptr().add(j * *ld), self.m)
+            },
         }
     }
     /// Gives the tile storage (from the [`pool`]) if it has none, and copies `src` into it.
@@ -60,21 +153,84 @@ impl<T: Scalar> Tile<T> {
     /// If `src` is not `m x n`.
     pub fn fill_from(&mut self, src: MatRef<'_, T>) {
         assert!(src.nrows() == self.m && src.ncols() == self.n);
-        if self.data.len() != self.m * self.n {
-            pool::give(std::mem::replace(
-                &mut self.data,
-                pool::take(self.m * self.n),
-            ));
+        if let Store::Owned(v) = &mut self.store {
+            if v.len() != self.m * self.n {
+                pool::give(std::mem::replace(v, pool::take(self.m * self.n)));
+            }
         }
         self.as_mut().copy_from(src);
     }
+    /// Replaces the tile with an owned `m x n` one holding `data` (a placeholder when
+    /// `data` is empty); the old storage goes back to the pool if it was owned.
+    pub fn set_vec(&mut self, m: usize, n: usize, data: Vec<T>) {
+        debug_assert!(data.is_empty() || data.len() == m * n);
+        let old = std::mem::replace(&mut self.store, Store::Owned(data));
+        if let Store::Owned(v) = old {
+            pool::give(v);
+        }
+        self.m = m;
+        self.n = n;
+    }
     /// A view of the tile.
+    ///
+    /// # Panics
+    /// If the tile has no storage.
     pub fn as_ref(&self) -> MatRef<'_, T> {
-        MatRef::from_column_major_slice(&self.data, self.m, self.n)
+        match &self.store {
+            Store::Owned(v) => MatRef::from_column_major_slice(v, self.m, self.n),
+            // SAFETY: the block lies in a live allocation (see `borrowed`); `&self` keeps
+            // writers away.
+            Store::Borrowed { ptr, ld } => unsafe {
+                MatRef::from_raw_parts(ptr.as_ptr(), self.m, self.n, 1, *ld as isize)
+            },
+        }
     }
     /// A mutable view of the tile.
+    ///
+    /// # Panics
+    /// If the tile has no storage.
     pub fn as_mut(&mut self) -> MatMut<'_, T> {
-        MatMut::from_column_major_slice_mut(&mut self.data, self.m, self.n)
+        match &mut self.store {
+            Store::Owned(v) => MatMut::from_column_major_slice_mut(v, self.m, self.n),
+            // SAFETY: as in `as_ref`; `&mut self` makes this the only view of the block.
+            Store::Borrowed { ptr, ld } => unsafe {
+                MatMut::from_raw_parts_mut(ptr.as_ptr(), self.m, self.n, 1, *ld as isize)
+            },
+        }
+    }
+}
+
+impl<T: Scalar> Clone for Tile<T> {
+    /// A copy with its own storage (a borrowed tile's copy owns its elements).
+    fn clone(&self) -> Self {
+        match &self.store {
+            Store::Owned(v) => Tile::from_vec(self.m, self.n, v.clone()),
+            Store::Borrowed { .. } => {
+                let mut t = Tile::empty(self.m, self.n);
+                t.fill_from(self.as_ref());
+                t
+            }
+        }
+    }
+}
+
+impl<T: Scalar> PartialEq for Tile<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.m == other.m
+            && self.n == other.n
+            && self.has_storage() == other.has_storage()
+            && (!self.has_storage() || (0..self.n).all(|j| self.col(j) == other.col(j)))
+    }
+}
+
+impl<T: Scalar> std::fmt::Debug for Tile<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.store {
+            Store::Owned(v) if v.is_empty() && self.m * self.n > 0 => "no storage",
+            Store::Owned(_) => "owned",
+            Store::Borrowed { .. } => "in place",
+        };
+        write!(f, "Tile({} x {}, {kind})", self.m, self.n)
     }
 }
 
@@ -114,7 +270,11 @@ impl<T: Scalar> crate::runtime::Wire for Tile<T> {
     fn encode(&self, out: &mut Vec<u8>) {
         crate::runtime::dist_put_u64(out, self.m as u64);
         crate::runtime::dist_put_u64(out, self.n as u64);
-        put_scalars(out, &self.data);
+        match self.as_slice() {
+            Some(v) => put_scalars(out, v),
+            None if !self.has_storage() => {}
+            None => (0..self.n).for_each(|j| put_scalars(out, self.col(j))),
+        }
     }
     fn decode(&mut self, b: &[u8]) -> Result<()> {
         let mut at = 0;
@@ -127,18 +287,41 @@ impl<T: Scalar> crate::runtime::Wire for Tile<T> {
                 body.len()
             )));
         }
-        self.m = m;
-        self.n = n;
-        get_scalars(body, &mut self.data)
+        match &mut self.store {
+            Store::Owned(v) => {
+                self.m = m;
+                self.n = n;
+                get_scalars(body, v)
+            }
+            Store::Borrowed { .. } => {
+                if (m, n) != (self.m, self.n) {
+                    return Err(Error::Runtime(format!(
+                        "a {m} x {n} tile arrived for a {} x {} tile in place",
+                        self.m, self.n
+                    )));
+                }
+                let mut v: Vec<T> = Vec::new();
+                get_scalars(body, &mut v)?;
+                self.as_mut()
+                    .copy_from(MatRef::from_column_major_slice(&v, m, n));
+                pool::give(v);
+                Ok(())
+            }
+        }
     }
     fn evict(&mut self) {
-        pool::give(std::mem::take(&mut self.data));
+        // A tile in place is the caller's memory: nothing to free.
+        if let Store::Owned(v) = &mut self.store {
+            pool::give(std::mem::take(v));
+        }
     }
 }
 
 impl<T: Scalar> Drop for Tile<T> {
     fn drop(&mut self) {
-        pool::give(std::mem::take(&mut self.data));
+        if let Store::Owned(v) = &mut self.store {
+            pool::give(std::mem::take(v));
+        }
     }
 }
 
@@ -233,7 +416,7 @@ impl<T: Scalar> TileMatrix<T> {
     ) -> Self {
         Self::from_handles(m, n, mb.max(1), nb.max(1), dist, |i, j, r, c| {
             let t = f(i, j, Tile::zeros(r, c));
-            let bytes = t.data.len() * std::mem::size_of::<T>();
+            let bytes = if t.has_storage() { t.m * t.n } else { 0 } * std::mem::size_of::<T>();
             Handle::new_wire(t, bytes)
         })
     }
@@ -302,11 +485,7 @@ impl<T: Scalar> TileMatrix<T> {
             let t = if owner == me {
                 Tile::zeros(r, c)
             } else {
-                Tile {
-                    m: r,
-                    n: c,
-                    data: Vec::new(),
-                }
+                Tile::empty(r, c)
             };
             Handle::new_on(t, r * c * std::mem::size_of::<T>(), owner)
         }))

@@ -60,6 +60,9 @@ pub struct Args {
     pub grid: Option<(usize, usize)>,
     /// Distribution of a distributed run: 2dbc or sbc.
     pub dist: String,
+    /// Run the LAPACK-layout routine (`dense::lapack`, on a column-major matrix) instead
+    /// of the tiled one.
+    lapack_layout: bool,
 }
 
 fn bad(msg: String) -> Error {
@@ -103,6 +106,7 @@ pub fn parse(a: &[String]) -> Result<Args> {
             .to_string(),
         grid: None,
         dist: "2dbc".into(),
+        lapack_layout: false,
     };
     let mut i = 1;
     let num = |v: Option<&String>, flag: &str| -> Result<usize> {
@@ -153,6 +157,11 @@ pub fn parse(a: &[String]) -> Result<Args> {
                 }
                 r.dist = v.clone();
             }
+            "--layout" => match v.map(|s| s.as_str()) {
+                Some("tile") => r.lapack_layout = false,
+                Some("lapack") => r.lapack_layout = true,
+                _ => return Err(bad("--layout takes tile or lapack".into())),
+            },
             "--trace" => {
                 r.trace = Some(v.ok_or_else(|| bad("--trace needs a file".into()))?.clone())
             }
@@ -164,6 +173,26 @@ pub fn parse(a: &[String]) -> Result<Args> {
             _ => return Err(bad(format!("unknown option '{f}'"))),
         }
         i += 2;
+    }
+    if r.lapack_layout {
+        if !matches!(
+            r.op,
+            BenchOp::Potrf | BenchOp::Getrf | BenchOp::Posv | BenchOp::Gesv
+        ) {
+            return Err(bad(format!(
+                "--layout lapack: {} has no LAPACK-layout benchmark (potrf getrf posv gesv)",
+                r.op.name()
+            )));
+        }
+        if r.grid.is_some() {
+            return Err(bad("--layout lapack runs in one process (no --grid)".into()));
+        }
+        if r.nb.is_some() {
+            return Err(bad(
+                "--layout lapack: the routine picks its tile size (set TESSERA_NB, not --nb)"
+                    .into(),
+            ));
+        }
     }
     Ok(r)
 }
@@ -185,6 +214,14 @@ pub fn run(a: &Args) -> Result<bool> {
         DType::F32 => run_t::<f32>(a),
         DType::C64 => run_t::<c64>(a),
         DType::C32 => run_t::<c32>(a),
+    }
+}
+
+fn layout_name(a: &Args) -> &'static str {
+    if a.lapack_layout {
+        "lapack"
+    } else {
+        "tile"
     }
 }
 
@@ -220,11 +257,12 @@ fn run_t<T: Scalar>(a: &Args) -> Result<bool> {
     };
     if !a.json {
         eprintln!(
-            "tessera bench {} {} m={m} n={n} nb={nb} threads={} kernels={} (repeat {})",
+            "tessera bench {} {} m={m} n={n} nb={nb} threads={} kernels={} layout={} (repeat {})",
             a.op.name(),
             T::DTYPE.name(),
             a.threads,
             tessera::kernels::sysblas::backend_name(),
+            layout_name(a),
             a.repeat
         );
     }
@@ -273,11 +311,12 @@ fn run_t<T: Scalar>(a: &Args) -> Result<bool> {
     let passed = best.residual.is_finite() && best.residual < 16.0;
     if a.json {
         let mut s = format!(
-            "{{\"op\":\"{}\",\"dtype\":\"{}\",\"m\":{m},\"n\":{n},\"nb\":{nb},\"threads\":{},\"kernels\":\"{}\",\"seconds\":{:.6},\"gflops\":{:.3},\"residual\":{:e},\"passed\":{passed}",
+            "{{\"op\":\"{}\",\"dtype\":\"{}\",\"m\":{m},\"n\":{n},\"nb\":{nb},\"threads\":{},\"kernels\":\"{}\",\"layout\":\"{}\",\"seconds\":{:.6},\"gflops\":{:.3},\"residual\":{:e},\"passed\":{passed}",
             a.op.name(),
             T::DTYPE.name(),
             a.threads,
             tessera::kernels::sysblas::backend_name(),
+            layout_name(a),
             best.seconds,
             gflops,
             best.residual
@@ -403,6 +442,9 @@ fn run_tessera<T: Scalar>(
     let ta = matrix_a::<T>(rt, op, m, n, nb)?;
     let a0 = ta.to_mat(rt)?;
     let nrhs = a.nrhs;
+    if a.lapack_layout {
+        return run_lapack_layout(rt, a, a0, nb, trace);
+    }
     match op {
         BenchOp::Gemm => {
             let tb = dense::plrnt::<T>(rt, n, n, nb, SEED_B)?;
@@ -541,6 +583,42 @@ fn run_tessera<T: Scalar>(
             Ok(Outcome { seconds, residual })
         }
     }
+}
+
+/// The LAPACK-layout routine (`dense::lapack`) on the column-major `a0`: what a program
+/// calling Tessera through LAPACK's interface gets (the routine picks its tile size, as
+/// there: `TESSERA_NB` overrides it, `--nb` is refused).
+fn run_lapack_layout<T: Scalar>(
+    rt: &Runtime,
+    a: &Args,
+    a0: Mat<T>,
+    nb: usize,
+    trace: bool,
+) -> Result<Outcome> {
+    use dense::lapack;
+    let n = a0.nrows();
+    let b0 = dense::plrnt::<T>(rt, n, 1.max(a.nrhs), nb, SEED_B)?.to_mat(rt)?;
+    let (mut am, mut x) = (a0.clone(), b0.clone());
+    let mut ipiv = vec![0; n];
+    rt.set_tracing(trace);
+    let t = Instant::now();
+    match a.op {
+        BenchOp::Potrf => lapack::potrf(rt, Uplo::Lower, am.as_mut())?,
+        BenchOp::Getrf => lapack::getrf(rt, am.as_mut(), &mut ipiv)?,
+        BenchOp::Posv => lapack::posv(rt, Uplo::Lower, am.as_mut(), x.as_mut())?,
+        _ => lapack::gesv(rt, am.as_mut(), &mut ipiv, x.as_mut())?,
+    }
+    let seconds = t.elapsed().as_secs_f64();
+    rt.set_tracing(false);
+    match a.op {
+        BenchOp::Potrf => lapack::potrs(rt, Uplo::Lower, am.as_ref(), x.as_mut())?,
+        BenchOp::Getrf => lapack::getrs(rt, Op::NoTrans, am.as_ref(), &ipiv, x.as_mut())?,
+        _ => {}
+    }
+    Ok(Outcome {
+        seconds,
+        residual: solve_residual(a0.as_ref(), x.as_ref(), b0.as_ref()),
+    })
 }
 
 fn rayon_pool(threads: usize) {

@@ -37,6 +37,9 @@ OPTIONS (bench):
   --nrhs K              right-hand sides for posv/gesv/gels (default 1)
   --kernels faer|blas   tile kernels: faer (default) or the system BLAS loaded at run time
                         (single-threaded per tile; TESSERA_KERNELS sets the default)
+  --layout tile|lapack  tile (default): the tiled routine on a tile matrix; lapack: the
+                        LAPACK-layout routine on a column-major matrix (potrf getrf posv
+                        gesv), as the C interface runs it (factored in place)
   --trace FILE          write a Chrome/Perfetto trace of the last Tessera run to FILE
   --json                print one JSON object instead of text
   --grid PxQ            distributed run over P x Q MPI ranks (build with --features mpi,

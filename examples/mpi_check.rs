@@ -169,9 +169,7 @@ fn main() {
         let mut t = seq.task("poison").on_rank(a.owner(6, 6));
         let mut w = t.read_write(a.tile(6, 6));
         t.submit(move |ctx| {
-            let tile = w.get_mut(ctx);
-            let mm = tile.m;
-            tile.data[7 * mm + 7] = -1e6;
+            w.get_mut(ctx).col_mut(7)[7] = -1e6;
             Ok(())
         })
         .unwrap();

@@ -229,9 +229,7 @@ fn a_failure_on_one_rank_reaches_every_rank() {
             let mut t = seq.task("poison").on_rank(a.owner(ti, ti));
             let mut w = t.read_write(a.tile(ti, ti));
             t.submit(move |ctx| {
-                let tile = w.get_mut(ctx);
-                let m = tile.m;
-                tile.data[off * m + off] = -1e6;
+                w.get_mut(ctx).col_mut(off)[off] = -1e6;
                 Ok(())
             })
             .unwrap();
@@ -313,9 +311,7 @@ fn zero_column<T: tessera::Scalar>(rt: &Runtime, a: &TileMatrix<T>, c: usize) {
         let mut t = seq.task("zero").on_rank(a.owner(i, tj));
         let mut w = t.read_write(a.tile(i, tj));
         t.submit(move |ctx| {
-            let tile = w.get_mut(ctx);
-            let m = tile.m;
-            tile.data[off * m..(off + 1) * m].fill(T::zero());
+            w.get_mut(ctx).col_mut(off).fill(T::zero());
             Ok(())
         })
         .unwrap();

@@ -88,15 +88,26 @@ fn swap_rows<T: Scalar>(a: MatMut<'_, T>, i: usize, p: usize) {
 /// Applies the row interchanges `ipiv` (LAPACK `xLASWP` with 0-based indices): for
 /// `k` in order, row `k` is swapped with row `ipiv[k]` (`forward`), or in reverse order.
 pub fn laswp<T: Scalar>(a: MatMut<'_, T>, ipiv: &[usize], forward: bool) {
+    // Column-outer in chunks: the rows a chunk touches stay in cache while every
+    // interchange is applied to it (row by row over all columns, each interchange would
+    // bring two cache lines per column in again).
+    const CHUNK: usize = 16;
     let mut a = a;
-    if forward {
-        for (k, &p) in ipiv.iter().enumerate() {
-            swap_rows(a.rb_mut(), k, p);
+    let ncols = a.ncols();
+    let mut j0 = 0;
+    while j0 < ncols {
+        let j1 = (j0 + CHUNK).min(ncols);
+        let mut blk = a.rb_mut().get_mut(.., j0..j1);
+        if forward {
+            for (k, &p) in ipiv.iter().enumerate() {
+                swap_rows(blk.rb_mut(), k, p);
+            }
+        } else {
+            for (k, &p) in ipiv.iter().enumerate().rev() {
+                swap_rows(blk.rb_mut(), k, p);
+            }
         }
-    } else {
-        for (k, &p) in ipiv.iter().enumerate().rev() {
-            swap_rows(a.rb_mut(), k, p);
-        }
+        j0 = j1;
     }
 }
 
@@ -149,9 +160,88 @@ pub fn laswp_tiles<T: Scalar>(tiles: &mut [MatMut<'_, T>], mb: usize, k0: usize,
     }
 }
 
+/// The instruction set the element-wise loops of the LU panel run with, picked once at
+/// run time. The bits of the results do not depend on it: the loops are element-wise IEEE
+/// operations (no fused multiply-add, no reassociation), which every width rounds alike.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Simd {
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    Base,
+}
+
+fn simd() -> Simd {
+    static S: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+    *S.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Base
+    })
+}
+
 /// Unblocked right-looking LU with partial pivoting (LAPACK `xGETF2`) on a column-major
 /// buffer. Returns the first zero pivot (0-based) if any; the factorization completes.
 fn getf2<T: Scalar>(
+    a: &mut [T],
+    m: usize,
+    n: usize,
+    ld: usize,
+    ipiv: &mut [usize],
+) -> Option<usize> {
+    match simd() {
+        // SAFETY: the CPU has the instruction set (checked at run time by `simd`).
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { getf2_avx512(a, m, n, ld, ipiv) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { getf2_avx2(a, m, n, ld, ipiv) },
+        Simd::Base => getf2_body(a, m, n, ld, ipiv),
+    }
+}
+
+/// [`getf2`] compiled for AVX-512.
+///
+/// # Safety
+/// The CPU supports AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn getf2_avx512<T: Scalar>(
+    a: &mut [T],
+    m: usize,
+    n: usize,
+    ld: usize,
+    ipiv: &mut [usize],
+) -> Option<usize> {
+    getf2_body(a, m, n, ld, ipiv)
+}
+
+/// [`getf2`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU supports AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn getf2_avx2<T: Scalar>(
+    a: &mut [T],
+    m: usize,
+    n: usize,
+    ld: usize,
+    ipiv: &mut [usize],
+) -> Option<usize> {
+    getf2_body(a, m, n, ld, ipiv)
+}
+
+#[inline(always)]
+fn getf2_body<T: Scalar>(
     a: &mut [T],
     m: usize,
     n: usize,

@@ -2,8 +2,8 @@
 
 use super::{check_conformal, check_matrix, prio};
 use crate::error::{Error, Result};
-use crate::runtime::{Runtime, Sequence};
-use crate::tile::{TileHandle, TileMatrix};
+use crate::runtime::{Handle, Runtime, Sequence};
+use crate::tile::{pool, Tile, TileHandle, TileMatrix};
 #[allow(unused_imports)]
 use faer::prelude::{Reborrow, ReborrowMut};
 use tessera_kernels::{self as k, Diag, Op, Scalar, Side, Uplo};
@@ -58,6 +58,79 @@ pub(crate) fn gemm_tile<T: Scalar>(
             beta,
             wc.get_mut(ctx).as_mut(),
         );
+        Ok(())
+    })
+}
+
+/// Whether the left-side solve updates tile column `j` of `b` by [`split_update`]: when it
+/// is thin (fewer columns than half a tile, such as the right-hand sides of a solve), so
+/// that its tiles cost less to move than the tiles of `A`.
+fn thin_rhs<T: Scalar>(a: &TileMatrix<T>, b: &TileMatrix<T>, j: usize) -> bool {
+    2 * b.tile_cols(j) < a.mb().min(a.nb())
+}
+
+/// The rank owning the stored tile behind `op(A)_{m,k}`.
+fn a_owner<T: Scalar>(a: &TileMatrix<T>, trans: Op, m: usize, k: usize) -> usize {
+    if trans == Op::NoTrans {
+        a.owner(m, k)
+    } else {
+        a.owner(k, m)
+    }
+}
+
+/// `C = beta C - op(A) B` for a thin `B` and `C` in two tasks: the product `W = op(A) B`
+/// on the rank that owns `A`'s tile, then `C = beta C - W` on `C`'s owner. Across ranks
+/// only `B` and `W` travel (a few columns each), never the tile of `A`: a distributed
+/// triangular solve moves vectors, not the factor. One process runs the same two steps,
+/// so its results are bitwise those of any grid.
+#[allow(clippy::too_many_arguments)]
+fn split_update<T: Scalar>(
+    seq: &Sequence,
+    priority: i64,
+    trans: Op,
+    a: &TileHandle<T>,
+    a_rank: usize,
+    b: &TileHandle<T>,
+    beta: T,
+    c: &TileHandle<T>,
+    c_rank: usize,
+    flops: f64,
+) -> Result<()> {
+    let prod: TileHandle<T> = Handle::new_wire(Tile::empty(0, 0), 0);
+    let mut t = seq
+        .task("gemm_w")
+        .priority(priority)
+        .on_rank(a_rank)
+        .flops(flops);
+    let (ra, rb) = (t.read(a), t.read(b));
+    let mut ww = t.write(&prod);
+    t.submit(move |ctx| {
+        let (a, b) = (ra.get(ctx).as_ref(), rb.get(ctx).as_ref());
+        let (r, c) = match trans {
+            Op::NoTrans => (a.nrows(), b.ncols()),
+            _ => (a.ncols(), b.ncols()),
+        };
+        let w = ww.get_mut(ctx);
+        w.set_vec(r, c, pool::take(r * c));
+        k::gemm(trans, Op::NoTrans, T::one(), a, b, T::zero(), w.as_mut());
+        Ok(())
+    })?;
+    let mut t = seq.task("sub_w").priority(priority).on_rank(c_rank);
+    let rw = t.read(&prod);
+    let mut wc = t.read_write(c);
+    t.submit(move |ctx| {
+        let (w, c) = (rw.get(ctx), wc.get_mut(ctx));
+        if (w.m, w.n) != (c.m, c.n) {
+            return Err(Error::Runtime(format!(
+                "solve update: a {} x {} product for a {} x {} tile",
+                w.m, w.n, c.m, c.n
+            )));
+        }
+        for j in 0..c.n {
+            for (x, &y) in c.col_mut(j).iter_mut().zip(w.col(j)) {
+                *x = beta * *x - y;
+            }
+        }
         Ok(())
     })
 }
@@ -272,6 +345,21 @@ pub fn trsm_async<T: Scalar>(
                             b.tile_cols(j) as f64,
                             nb,
                         );
+                        if thin_rhs(a, b, j) {
+                            split_update(
+                                seq,
+                                prio(m, j, b.mt()),
+                                trans,
+                                opa(m, kk),
+                                a_owner(a, trans, m, kk),
+                                b.tile(kk, j),
+                                lalpha,
+                                b.tile(m, j),
+                                b.owner(m, j),
+                                f,
+                            )?;
+                            continue;
+                        }
                         gemm_tile(
                             seq,
                             prio(m, j, b.mt()),

@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # tessera-hpl against the reference HPL (hpcc's HPLinpack, Debian package hpcc, linked to
-# the system OpenBLAS), same N, NB and process grid, in one run of this script.
+# the system OpenBLAS) on the same N, NB and process grid, in one run of this script.
 #
-#   scripts/hpl_compare.sh [N...]          (default N = 8000; NB list: NBS="192 256")
+#   scripts/hpl_compare.sh [N...]     (default N = 8000; NBS="192 256"; GRIDS="1x1 1x2"; REPS=1)
 #
-# For each NB the reference runs as ../shared/anchors/dense ran it: 2 MPI ranks on a 1 x 2
-# grid with one OpenBLAS thread each (GRID=1x2, default), or one rank with 2 OpenBLAS
-# threads on 1 x 1 (GRID=1x1). tessera-hpl runs one process on all cores (P x Q = 1 x 1)
-# with the system BLAS as tile kernels and, for information, with faer's; with GRID=1x2
-# and OpenMPI's headers present it also runs on the reference's grid (2 ranks x 1 worker,
-# system BLAS kernels). Prints each Gflops, the ratio tessera / reference, and the
-# fraction of the DGEMM peak hpcc measured (StarDGEMM per rank x ranks).
+# For each grid both run the same HPL.dat:
+#   1x1  the reference as one rank with 2 OpenBLAS threads (mpirun -np 1 --bind-to none);
+#        tessera-hpl as one process on all cores;
+#   1x2  the reference as 2 ranks with one OpenBLAS thread each (bound to a core each, as
+#        ../shared/anchors/dense ran it); tessera-hpl as 2 ranks with one worker each
+#        (needs OpenMPI's headers for the MPI build).
+# tessera-hpl uses its default tile kernels (--kernels auto: the faster of faer's and the
+# system BLAS's, measured at start-up; the report's "Tile kernels" line says which and why).
+# Runs alternate (reference, tessera, reference, ...) and each figure is the best of REPS.
+# Prints each Gflops, the ratio tessera / reference on the same grid, and the fraction of
+# the DGEMM peak hpcc measured (StarDGEMM per rank x ranks).
 # hpcc runs its whole suite (PTRANS, STREAM, FFT, ...) before HPL: a few minutes per call.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NS=${*:-8000}
 NBS=${NBS:-192 256}
-GRID=${GRID:-1x2}
+GRIDS=${GRIDS:-1x1 1x2}
 REPS=${REPS:-1}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
 if ! command -v hpcc >/dev/null || ! command -v mpirun >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -27,14 +32,17 @@ if ! command -v hpcc >/dev/null || ! command -v mpirun >/dev/null; then
     exit 1
   fi
 fi
-MPI_BUILD=0
-if [ "$GRID" = 1x2 ] && dpkg-query -W -f='${Status}' libopenmpi-dev 2>/dev/null | grep -q "install ok installed"; then
-  # Without a launcher the MPI build runs 1 x 1 in one process, like the plain one.
-  cargo build --release -q --features mpi --bin tessera-hpl && MPI_BUILD=1
+# The MPI build goes to its own target directory (it would otherwise replace the plain
+# build's binaries); without OpenMPI's headers only the 1x1 grid is compared.
+if dpkg-query -W -f='${Status}' libopenmpi-dev 2>/dev/null | grep -q "install ok installed"; then
+  CARGO_TARGET_DIR=target/mpi cargo build --release -q --features mpi --bin tessera-hpl
+  BIN=$PWD/target/mpi/release/tessera-hpl
+  MPI_BUILD=1
 else
   cargo build --release -q --bin tessera-hpl
+  BIN=$PWD/target/release/tessera-hpl
+  MPI_BUILD=0
 fi
-BIN=$PWD/target/release/tessera-hpl
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
@@ -79,37 +87,42 @@ $2            Qs
 DAT
 }
 
-mkdir -p "$W/ref" "$W/tes" "$W/grid"
-dat 1 1 >"$W/tes/HPL.dat"
-dat 1 2 >"$W/grid/HPL.dat"
-for rep in $(seq "$REPS"); do
-  for k in blas faer; do
-    (cd "$W/tes" && "$BIN" --kernels "$k" >"out_${k}_$rep.txt")
-    grep -E '^W[RC][0-9]' "$W/tes/out_${k}_$rep.txt" | sed "s/^/tessera-hpl ($k kernels): /"
+for g in $GRIDS; do
+  p=${g%x*}
+  q=${g#*x}
+  ranks=$((p * q))
+  if [ "$ranks" -gt 1 ] && [ "$MPI_BUILD" = 0 ]; then
+    echo "hpl_compare.sh: grid $g skipped (no MPI build: install libopenmpi-dev)" >&2
+    continue
+  fi
+  mkdir -p "$W/$g/ref" "$W/$g/tes"
+  dat "$p" "$q" >"$W/$g/tes/HPL.dat"
+  dat "$p" "$q" >"$W/$g/ref/hpccinf.txt"
+  for rep in $(seq "$REPS"); do
+    rm -f "$W/$g/ref/hpccoutf.txt" # hpcc appends to it
+    if [ "$ranks" = 1 ]; then
+      (cd "$W/$g/ref" && OPENBLAS_NUM_THREADS=2 mpirun -np 1 --bind-to none -x OPENBLAS_NUM_THREADS \
+        hpcc >/dev/null 2>&1)
+      (cd "$W/$g/tes" && "$BIN" >"out_$rep.txt")
+    else
+      (cd "$W/$g/ref" && OPENBLAS_NUM_THREADS=1 mpirun -np "$ranks" --bind-to core --map-by core \
+        -x OPENBLAS_NUM_THREADS hpcc >/dev/null 2>&1)
+      (cd "$W/$g/tes" && mpirun -np "$ranks" --bind-to none "$BIN" --threads 1 >"out_$rep.txt")
+    fi
+    cp "$W/$g/ref/hpccoutf.txt" "$W/$g/ref/out_$rep.txt"
+    grep -E '^W[RC][0-9]' "$W/$g/ref/out_$rep.txt" | sed "s/^/reference HPL (hpcc) $g: /"
+    grep -E '^W[RC][0-9]' "$W/$g/tes/out_$rep.txt" | sed "s/^/tessera-hpl $g: /"
+    grep -E '^Tile kernels' "$W/$g/tes/out_$rep.txt" | sed "s/^/tessera-hpl $g: /"
+    if grep -q FAILED "$W/$g/tes/out_$rep.txt"; then
+      echo "hpl_compare.sh: tessera-hpl failed a residual check on $g" >&2
+      exit 1
+    fi
   done
-  if [ "$MPI_BUILD" = 1 ]; then
-    (cd "$W/grid" && OPENBLAS_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe -np 2 \
-      --bind-to none -x OPENBLAS_NUM_THREADS "$BIN" --kernels blas --threads 1 >"out_$rep.txt")
-    grep -E '^W[RC][0-9]' "$W/grid/out_$rep.txt" | sed "s/^/tessera-hpl 1x2 (2 ranks, blas kernels): /"
-  fi
-  rm -f "$W/ref/hpccoutf.txt" # hpcc appends to it
-  if [ "$GRID" = 1x2 ]; then
-    dat 1 2 >"$W/ref/hpccinf.txt"
-    (cd "$W/ref" && OPENBLAS_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe -np 2 \
-      --bind-to core --map-by core hpcc >/dev/null 2>&1)
-    ranks=2
-  else
-    dat 1 1 >"$W/ref/hpccinf.txt"
-    (cd "$W/ref" && OPENBLAS_NUM_THREADS=2 mpirun --allow-run-as-root -np 1 --bind-to none hpcc >/dev/null 2>&1)
-    ranks=1
-  fi
-  cp "$W/ref/hpccoutf.txt" "$W/ref/out_$rep.txt"
-  grep -E '^W[RC][0-9]' "$W/ref/out_$rep.txt" | sed "s/^/reference HPL (hpcc): /"
 done
 
-python3 - "$W" "$REPS" "$ranks" <<'PY'
+python3 - "$W" "$REPS" "$GRIDS" <<'PY'
 import sys, glob, re
-w, reps, ranks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+w, reps, grids = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
 def best(files):
     r = {}
     for f in files:
@@ -119,21 +132,19 @@ def best(files):
                 key = (int(x[1]), int(x[2]))
                 r[key] = max(r.get(key, 0.0), float(x[6]))
     return r
-ref = best(glob.glob(f"{w}/ref/out_*.txt"))
-blas = best(glob.glob(f"{w}/tes/out_blas_*.txt"))
-faer = best(glob.glob(f"{w}/tes/out_faer_*.txt"))
-grid = best(glob.glob(f"{w}/grid/out_*.txt"))
-star = [float(l.split('=')[1]) for f in glob.glob(f"{w}/ref/out_*.txt") for l in open(f) if l.startswith('StarDGEMM_Gflops=')]
-single = [float(l.split('=')[1]) for f in glob.glob(f"{w}/ref/out_*.txt") for l in open(f) if l.startswith('SingleDGEMM_Gflops=')]
-peak = max(star) * ranks if star else None
 print()
-print(f"best of {reps} run(s); DGEMM peak measured by hpcc: StarDGEMM {max(star) if star else 'n/a'} x {ranks} rank(s) = {peak} Gflops; SingleDGEMM {max(single) if single else 'n/a'}")
-print(f"{'N':>7} {'NB':>5} {'reference':>10} {'tessera(blas)':>14} {'ratio':>6} {'tessera(faer)':>14} {'ratio':>6}  fraction of DGEMM peak (ref / blas / faer)")
-for key in sorted(ref):
-    r, b, f = ref[key], blas.get(key, 0), faer.get(key, 0)
-    fr = lambda x: f"{x / peak:.0%}" if peak else "n/a"
-    print(f"{key[0]:>7} {key[1]:>5} {r:>10.2f} {b:>14.2f} {b / r:>6.3f} {f:>14.2f} {f / r:>6.3f}  {fr(r)} / {fr(b)} / {fr(f)}")
-    if key in grid:
-        g = grid[key]
-        print(f"{'':>13} tessera-hpl on the reference's grid, 2 ranks x 1 worker (blas): {g:.2f} Gflops, ratio {g / r:.3f}, {fr(g)} of peak")
+print(f"best of {reps} run(s) each; same N, NB and P x Q on both sides")
+print(f"{'grid':>5} {'N':>7} {'NB':>5} {'reference':>10} {'tessera':>10} {'ratio':>6}  DGEMM peak (hpcc StarDGEMM x ranks); fraction ref / tessera")
+for g in grids:
+    ref = best(glob.glob(f"{w}/{g}/ref/out_*.txt"))
+    tes = best(glob.glob(f"{w}/{g}/tes/out_*.txt"))
+    p, q = map(int, g.split('x'))
+    ranks = p * q
+    star = [float(l.split('=')[1]) for f in glob.glob(f"{w}/{g}/ref/out_*.txt") for l in open(f) if l.startswith('StarDGEMM_Gflops=')]
+    peak = max(star) * ranks if star else None
+    for key in sorted(ref):
+        r, t = ref[key], tes.get(key, 0.0)
+        fr = lambda x: f"{x / peak:.0%}" if peak else "n/a"
+        pk = f"{peak:.1f}" if peak else "n/a"
+        print(f"{g:>5} {key[0]:>7} {key[1]:>5} {r:>10.2f} {t:>10.2f} {t / r:>6.3f}  {pk}; {fr(r)} / {fr(t)}")
 PY

@@ -35,31 +35,44 @@ pub fn laset<T: Scalar>(alpha: T, beta: T, a: MatMut<'_, T>) {
 
 /// The position of the first entry (column-major order) that is NaN or infinite.
 pub fn find_non_finite<T: Scalar>(a: MatRef<'_, T>) -> Option<(usize, usize)> {
-    for j in 0..a.ncols() {
-        for i in 0..a.nrows() {
-            if !a.get(i, j).finite() {
-                return Some((i, j));
-            }
-        }
-    }
-    None
+    (0..a.ncols()).find_map(|j| first_non_finite(a, j, 0..a.nrows()).map(|i| (i, j)))
 }
 
 /// [`find_non_finite`] restricted to the `uplo` triangle (diagonal included).
 pub fn find_non_finite_triangle<T: Scalar>(uplo: Uplo, a: MatRef<'_, T>) -> Option<(usize, usize)> {
-    for j in 0..a.ncols() {
+    (0..a.ncols()).find_map(|j| {
         let rows = if uplo == Uplo::Lower {
-            j..a.nrows()
+            j.min(a.nrows())..a.nrows()
         } else {
             0..(j + 1).min(a.nrows())
         };
-        for i in rows {
-            if !a.get(i, j).finite() {
-                return Some((i, j));
-            }
-        }
+        first_non_finite(a, j, rows).map(|i| (i, j))
+    })
+}
+
+/// The first row in `rows` of column `j` holding a NaN or an infinity.
+fn first_non_finite<T: Scalar>(
+    a: MatRef<'_, T>,
+    j: usize,
+    rows: std::ops::Range<usize>,
+) -> Option<usize> {
+    let col = a.col(j).subrows(rows.start, rows.len());
+    match col.try_as_col_major() {
+        // A contiguous column: a branch-free scan (vectorized) first, the position only
+        // when it finds something.
+        Some(c) if !any_non_finite(c.as_slice()) => None,
+        _ => rows.clone().find(|&i| !a.get(i, j).finite()),
     }
-    None
+}
+
+crate::simd::dispatch! {
+    /// Whether `v` holds a NaN or an infinity.
+    fn any_non_finite<T: Scalar>(v: &[T]) -> bool => any_non_finite_body
+}
+
+#[inline(always)]
+fn any_non_finite_body<T: Scalar>(v: &[T]) -> bool {
+    v.iter().fold(false, |bad, x| bad | !x.finite())
 }
 
 /// A partial norm of one tile that combines with the partial norms of other tiles.

@@ -160,84 +160,11 @@ pub fn laswp_tiles<T: Scalar>(tiles: &mut [MatMut<'_, T>], mb: usize, k0: usize,
     }
 }
 
-/// The instruction set the element-wise loops of the LU panel run with, picked once at
-/// run time. The bits of the results do not depend on it: the loops are element-wise IEEE
-/// operations (no fused multiply-add, no reassociation), which every width rounds alike.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Simd {
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    Base,
-}
-
-fn simd() -> Simd {
-    static S: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
-    *S.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Simd::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Simd::Avx2;
-            }
-        }
-        Simd::Base
-    })
-}
-
-/// Unblocked right-looking LU with partial pivoting (LAPACK `xGETF2`) on a column-major
-/// buffer. Returns the first zero pivot (0-based) if any; the factorization completes.
-fn getf2<T: Scalar>(
-    a: &mut [T],
-    m: usize,
-    n: usize,
-    ld: usize,
-    ipiv: &mut [usize],
-) -> Option<usize> {
-    match simd() {
-        // SAFETY: the CPU has the instruction set (checked at run time by `simd`).
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => unsafe { getf2_avx512(a, m, n, ld, ipiv) },
-        // SAFETY: as above.
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 => unsafe { getf2_avx2(a, m, n, ld, ipiv) },
-        Simd::Base => getf2_body(a, m, n, ld, ipiv),
-    }
-}
-
-/// [`getf2`] compiled for AVX-512.
-///
-/// # Safety
-/// The CPU supports AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn getf2_avx512<T: Scalar>(
-    a: &mut [T],
-    m: usize,
-    n: usize,
-    ld: usize,
-    ipiv: &mut [usize],
-) -> Option<usize> {
-    getf2_body(a, m, n, ld, ipiv)
-}
-
-/// [`getf2`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU supports AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn getf2_avx2<T: Scalar>(
-    a: &mut [T],
-    m: usize,
-    n: usize,
-    ld: usize,
-    ipiv: &mut [usize],
-) -> Option<usize> {
-    getf2_body(a, m, n, ld, ipiv)
+crate::simd::dispatch! {
+    /// Unblocked right-looking LU with partial pivoting (LAPACK `xGETF2`) on a column-major
+    /// buffer. Returns the first zero pivot (0-based) if any; the factorization completes.
+    fn getf2<T: Scalar>(a: &mut [T], m: usize, n: usize, ld: usize, ipiv: &mut [usize]) -> Option<usize>
+        => getf2_body
 }
 
 #[inline(always)]

@@ -15,6 +15,7 @@ mod aux;
 mod blas;
 mod lapack;
 mod scalar;
+mod simd;
 pub mod sysblas;
 
 pub use aux::{

@@ -783,3 +783,62 @@ fn auxiliary_kernels() {
     k::laset(2.0, 5.0, s.as_mut());
     assert!((0..3).all(|i| (0..4).all(|j| s[(i, j)] == if i == j { 5.0 } else { 2.0 })));
 }
+
+fn non_finite_case<T: Scalar>() {
+    let (m, n) = (37, 9);
+    let a = rand::<T>(m, n, 31);
+    assert_eq!(k::find_non_finite(a.as_ref()), None);
+    assert_eq!(k::find_non_finite_triangle(Uplo::Lower, a.as_ref()), None);
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        for (i, j) in [(0, 0), (36, 0), (5, 4), (17, 8), (36, 8), (4, 5)] {
+            let mut b = a.clone();
+            b[(i, j)] = T::from_f64(bad);
+            // A second one later in column-major order is not the one reported.
+            b[(36, 8)] = if (i, j) == (36, 8) {
+                b[(36, 8)]
+            } else {
+                T::from_f64(f64::NAN)
+            };
+            assert_eq!(
+                k::find_non_finite(b.as_ref()),
+                Some((i, j)),
+                "{bad} at ({i}, {j})"
+            );
+            // Strided views: a transposed one (no contiguous column) and a submatrix.
+            assert_eq!(
+                k::find_non_finite(b.as_ref().transpose()),
+                (0..m).find_map(|r| (0..n).find(|&c| !b[(r, c)].finite()).map(|c| (c, r))),
+                "{bad} at ({i}, {j}), transposed"
+            );
+            let s = b.as_ref().submatrix(1, 1, m - 1, n - 1);
+            let want =
+                (0..n - 1).find_map(|c| (0..m - 1).find(|&r| !s[(r, c)].finite()).map(|r| (r, c)));
+            assert_eq!(
+                k::find_non_finite(s),
+                want,
+                "{bad} at ({i}, {j}), submatrix"
+            );
+            // Triangles: only entries inside count.
+            for uplo in [Uplo::Lower, Uplo::Upper] {
+                let want = (0..n).find_map(|c| {
+                    (0..m)
+                        .find(|&r| inside(uplo, r, c) && !b[(r, c)].finite())
+                        .map(|r| (r, c))
+                });
+                assert_eq!(
+                    k::find_non_finite_triangle(uplo, b.as_ref()),
+                    want,
+                    "{bad} at ({i}, {j}), {uplo:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn non_finite_entries_are_found_where_they_are() {
+    non_finite_case::<f32>();
+    non_finite_case::<f64>();
+    non_finite_case::<c32>();
+    non_finite_case::<c64>();
+}

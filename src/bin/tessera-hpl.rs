@@ -20,8 +20,11 @@ USAGE:
                        TESSERA_NUM_THREADS; under mpirun, the cores shared among the ranks
                        started on the node)
   --kernels K          tile kernels: blas (the system BLAS, loaded at run time, one thread
-                       per task, as HPL links a BLAS), faer, or auto (default: blas when a
-                       system BLAS loads, else faer; TESSERA_KERNELS sets the default)
+                       per task, as HPL links a BLAS), faer, or auto (default; TESSERA_KERNELS
+                       sets it): at start-up a tile gemm of the file's largest NB is timed on
+                       both, on all workers at once, and the faster is used (on every rank:
+                       the system BLAS only if it was faster on all of them); the report
+                       gives both rates
 
 The input and the report are HPL 2.3's; every combination of the file's N, NB, grids,
 PFACT, NBMIN, NDIV, RFACT, BCAST and DEPTH is one test. Grids P x Q > 1 need a build with
@@ -154,12 +157,8 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
-        "auto" => {
-            if let Err(e) = tessera::kernels::sysblas::use_system_blas() {
-                eprintln!("tessera-hpl: {e}; using faer's kernels");
-            }
-            tessera::kernels::sysblas::backend_name()
-        }
+        // Measured once the runtime (and the ranks) are up.
+        "auto" => String::new(),
         k => {
             eprintln!("tessera-hpl: --kernels: '{k}' is not auto, faer or blas");
             return ExitCode::FAILURE;
@@ -248,6 +247,11 @@ fn main() -> ExitCode {
         let _ = writeln!(out, "{n}");
     }
     let rt = Runtime::new(config);
+    let kernels = if args.kernels == "auto" {
+        auto_kernels(&rt, &dat, workers)
+    } else {
+        kernels
+    };
     let cfg = RunConfig {
         mxp: args.mxp,
         ranks,
@@ -265,4 +269,43 @@ fn main() -> ExitCode {
     // The runtime goes before MPI is finalized.
     drop(rt);
     code
+}
+
+/// `--kernels auto`: times a tile gemm of the largest NB on faer's kernels and on the
+/// system BLAS (all workers at once), uses the faster (the BLAS only if every rank found
+/// it faster, so that all ranks agree) and says what it measured.
+fn auto_kernels(rt: &Runtime, dat: &HplDat, workers: usize) -> String {
+    use tessera::kernels::sysblas;
+    let nb = dat.nbs.iter().copied().max().unwrap_or(256).clamp(32, 512);
+    let measured = sysblas::measure_tile_gemm(nb, workers);
+    let vote = matches!(&measured, Ok(r) if r.blas_is_faster());
+    let blas = rt.agree_min(vote as u64) == 1;
+    match measured {
+        Ok(r) => {
+            if blas {
+                // It loaded for the measurement, so it loads now.
+                let _ = sysblas::use_system_blas();
+            } else {
+                sysblas::use_faer();
+            }
+            format!(
+                "{} (auto: a {nb} x {nb} tile gemm on {} worker(s) ran at {:.1} GFLOP/s per \
+                 worker on faer, {:.1} on {}{})",
+                sysblas::backend_name(),
+                r.threads,
+                r.faer,
+                r.blas,
+                r.blas_name,
+                if blas == vote {
+                    ""
+                } else {
+                    "; another rank found faer faster"
+                }
+            )
+        }
+        Err(e) => {
+            sysblas::use_faer();
+            format!("faer (auto: {e})")
+        }
+    }
 }

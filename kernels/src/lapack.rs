@@ -163,21 +163,34 @@ pub fn laswp_tiles<T: Scalar>(tiles: &mut [MatMut<'_, T>], mb: usize, k0: usize,
 crate::simd::dispatch! {
     /// Unblocked right-looking LU with partial pivoting (LAPACK `xGETF2`) on a column-major
     /// buffer. Returns the first zero pivot (0-based) if any; the factorization completes.
-    fn getf2<T: Scalar>(a: &mut [T], m: usize, n: usize, ld: usize, ipiv: &mut [usize]) -> Option<usize>
-        => getf2_body
+    fn getf2<T: Scalar>(a: MatMut<'_, T>, ipiv: &mut [usize]) -> Option<usize> => getf2_body
+}
+
+/// Column `j` of a view with unit row stride, as a slice.
+#[inline(always)]
+fn col_slice<T: Scalar>(a: MatRef<'_, T>, j: usize) -> &[T] {
+    a.col(j)
+        .try_as_col_major()
+        .expect("the LU panel needs a unit row stride")
+        .as_slice()
+}
+
+/// Column `j` of a view with unit row stride, as a mutable slice.
+#[inline(always)]
+fn col_slice_mut<T: Scalar>(a: MatMut<'_, T>, j: usize) -> &mut [T] {
+    a.col_mut(j)
+        .try_as_col_major_mut()
+        .expect("the LU panel needs a unit row stride")
+        .as_slice_mut()
 }
 
 #[inline(always)]
-fn getf2_body<T: Scalar>(
-    a: &mut [T],
-    m: usize,
-    n: usize,
-    ld: usize,
-    ipiv: &mut [usize],
-) -> Option<usize> {
+fn getf2_body<T: Scalar>(a: MatMut<'_, T>, ipiv: &mut [usize]) -> Option<usize> {
+    let (m, n) = (a.nrows(), a.ncols());
+    let mut a = a;
     let mut info = None;
     for j in 0..m.min(n) {
-        let col = &a[j * ld..j * ld + m];
+        let col = col_slice(a.rb(), j);
         let mut p = j;
         let mut best = col[j].abs1();
         for (i, x) in col.iter().enumerate().skip(j + 1) {
@@ -188,14 +201,15 @@ fn getf2_body<T: Scalar>(
             }
         }
         ipiv[j] = p;
-        if a[j * ld + p] != T::zero() {
+        if col[p] != T::zero() {
             if p != j {
                 for c in 0..n {
-                    a.swap(c * ld + j, c * ld + p);
+                    col_slice_mut(a.rb_mut(), c).swap(j, p);
                 }
             }
-            let piv = a[j * ld + j];
-            let col = &mut a[j * ld + j + 1..j * ld + m];
+            let col = &mut col_slice_mut(a.rb_mut(), j)[j..];
+            let piv = col[0];
+            let col = &mut col[1..];
             if piv.modulus() >= T::SAFE_MIN {
                 let r = piv.recip();
                 col.iter_mut().for_each(|x| *x *= r);
@@ -209,10 +223,10 @@ fn getf2_body<T: Scalar>(
         if j + 1 >= n {
             continue;
         }
-        let (left, right) = a.split_at_mut((j + 1) * ld);
-        let l = &left[j * ld + j + 1..j * ld + m];
+        let (left, mut right) = a.rb_mut().split_at_col_mut(j + 1);
+        let l = &col_slice(left.rb(), j)[j + 1..];
         for c in 0..n - j - 1 {
-            let colc = &mut right[c * ld..c * ld + m];
+            let colc = col_slice_mut(right.rb_mut(), c);
             let u = colc[j];
             if u != T::zero() {
                 for (x, &li) in colc[j + 1..].iter_mut().zip(l) {
@@ -235,38 +249,36 @@ pub fn getrf_panel<T: Scalar>(
     ld: usize,
     ipiv: &mut [usize],
 ) -> Option<usize> {
+    if m == 0 || n == 0 {
+        return None;
+    }
+    let v = MatMut::from_column_major_slice_with_stride_mut(&mut a[..(n - 1) * ld + m], m, n, ld);
+    getrf_panel_view(v, ipiv)
+}
+
+/// [`getrf_panel`] on a view (any leading dimension), such as a column of tiles of a
+/// matrix used in place.
+///
+/// # Panics
+/// If the view's row stride is not 1.
+pub fn getrf_panel_view<T: Scalar>(a: MatMut<'_, T>, ipiv: &mut [usize]) -> Option<usize> {
+    let (m, n) = (a.nrows(), a.ncols());
     let k = m.min(n);
     if k == 0 {
         return None;
     }
     if n <= 16 || m <= 16 {
-        return getf2(a, m, n, ld, ipiv);
+        return getf2(a, ipiv);
     }
     let n1 = (k / 2).max(1);
-    let n2 = n - n1;
-    let (left, right) = a.split_at_mut(n1 * ld);
+    let (mut left, mut right) = a.split_at_col_mut(n1);
     // Factor the left column block [A11; A21].
-    let info1 = getrf_panel(left, m, n1, ld, &mut ipiv[..n1]);
+    let info1 = getrf_panel_view(left.rb_mut(), &mut ipiv[..n1]);
     // Apply its interchanges to [A12; A22].
+    laswp(right.rb_mut(), &ipiv[..n1], true);
     {
-        let r = MatMut::from_column_major_slice_with_stride_mut(
-            &mut right[..(n2 - 1) * ld + m],
-            m,
-            n2,
-            ld,
-        );
-        laswp(r, &ipiv[..n1], true);
-    }
-    {
-        let l = MatRef::from_column_major_slice_with_stride(&left[..(n1 - 1) * ld + m], m, n1, ld);
-        let r = MatMut::from_column_major_slice_with_stride_mut(
-            &mut right[..(n2 - 1) * ld + m],
-            m,
-            n2,
-            ld,
-        );
-        let (a11, a21) = l.split_at_row(n1);
-        let (mut a12, a22) = r.split_at_row_mut(n1);
+        let (a11, a21) = left.rb().split_at_row(n1);
+        let (mut a12, a22) = right.rb_mut().split_at_row_mut(n1);
         // A12 = L11^-1 A12 ; A22 -= A21 A12
         trsm(
             Side::Left,
@@ -274,7 +286,7 @@ pub fn getrf_panel<T: Scalar>(
             Op::NoTrans,
             Diag::Unit,
             T::one(),
-            a11.get(.., ..n1),
+            a11,
             a12.rb_mut(),
         );
         if m > n1 {
@@ -292,18 +304,13 @@ pub fn getrf_panel<T: Scalar>(
     // Factor A22 recursively.
     let mut info2 = None;
     if m > n1 {
-        info2 = getrf_panel(&mut right[n1..], m - n1, n2, ld, &mut ipiv[n1..k]);
+        let (_, a22) = right.split_at_row_mut(n1);
+        info2 = getrf_panel_view(a22, &mut ipiv[n1..k]);
         for p in ipiv[n1..k].iter_mut() {
             *p += n1;
         }
         // Apply the second block's interchanges to A21 (rows n1.. of the left block).
-        let l = MatMut::from_column_major_slice_with_stride_mut(
-            &mut left[..(n1 - 1) * ld + m],
-            m,
-            n1,
-            ld,
-        );
-        let (_, a21) = l.split_at_row_mut(n1);
+        let (_, a21) = left.split_at_row_mut(n1);
         let piv: Vec<usize> = ipiv[n1..k].iter().map(|&p| p - n1).collect();
         laswp(a21, &piv, true);
     }

@@ -25,7 +25,7 @@ pub use aux::{
 pub use blas::{gemm, herk, scale, syrk, trmm, trsm};
 pub use lapack::{
     apply_block_reflector_tiles, apply_block_reflector_tiles_right, geqrt, getrf_nopiv,
-    getrf_panel, householder_tau, larft, laswp, laswp_tiles, potrf, tsmqr, tsqrt,
+    getrf_panel, getrf_panel_view, householder_tau, larft, laswp, laswp_tiles, potrf, tsmqr, tsqrt,
 };
 pub use num_complex::Complex;
 pub use scalar::{DType, Scalar};

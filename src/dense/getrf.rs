@@ -121,24 +121,32 @@ pub fn getrf_async<T: Scalar>(
             let info = info.clone();
             let off = kk * mb;
             t.submit(move |ctx| {
-                let mut tiles = views(&mut toks, ctx);
-                let store = ws.get_mut(ctx);
-                store.resize(rows * cols, T::zero());
-                let buf = &mut store[..rows * cols];
-                k::gather_tiles(
-                    &tiles,
-                    faer::MatMut::from_column_major_slice_mut(buf, rows, cols),
-                );
                 let piv = wp.get_mut(ctx);
                 piv.clear();
                 piv.resize(npiv, 0);
-                if let Some(z) = k::getrf_panel(buf, rows, cols, rows, piv) {
+                // Tiles in place form one column-major block: factored where it lies;
+                // other tiles are gathered into one buffer and scattered back.
+                let zero = match super::stacked(views(&mut toks, ctx)) {
+                    Ok(col) => k::getrf_panel_view(col, piv),
+                    Err(mut tiles) => {
+                        let store = ws.get_mut(ctx);
+                        store.resize(rows * cols, T::zero());
+                        let buf = &mut store[..rows * cols];
+                        k::gather_tiles(
+                            &tiles,
+                            faer::MatMut::from_column_major_slice_mut(buf, rows, cols),
+                        );
+                        let z = k::getrf_panel(buf, rows, cols, rows, piv);
+                        k::scatter_tiles(
+                            faer::MatRef::from_column_major_slice(buf, rows, cols),
+                            &mut tiles,
+                        );
+                        z
+                    }
+                };
+                if let Some(z) = zero {
                     info.fetch_min(off + z, Ordering::Relaxed);
                 }
-                k::scatter_tiles(
-                    faer::MatRef::from_column_major_slice(buf, rows, cols),
-                    &mut tiles,
-                );
                 Ok(())
             })?;
         }

@@ -151,6 +151,40 @@ pub(crate) fn views<'a, T: Scalar>(
     toks.iter_mut().map(|t| t.get_mut(ctx).as_mut()).collect()
 }
 
+/// The column of tiles `tiles` (top to bottom) as one view when they are adjacent blocks of
+/// one column-major matrix (tiles in place, see
+/// [`TileMatrix::from_col_major_in_place`]): same columns and leading dimension, each
+/// starting where the one above ends, the leading dimension spanning them all. Otherwise
+/// the views are handed back.
+pub(crate) fn stacked<T: Scalar>(
+    tiles: Vec<faer::MatMut<'_, T>>,
+) -> std::result::Result<faer::MatMut<'_, T>, Vec<faer::MatMut<'_, T>>> {
+    let Some(first) = tiles.first() else {
+        return Err(tiles);
+    };
+    let (n, cs) = (first.ncols(), first.col_stride());
+    let rows: usize = tiles.iter().map(|t| t.nrows()).sum();
+    let mut next = first.as_ptr() as usize;
+    let adjacent = tiles.iter().all(|t| {
+        let ok = t.row_stride() == 1
+            && t.col_stride() == cs
+            && t.ncols() == n
+            && t.as_ptr() as usize == next;
+        next = next.wrapping_add(t.nrows() * std::mem::size_of::<T>());
+        ok
+    });
+    if !adjacent || n == 0 || (n > 1 && cs < rows as isize) {
+        return Err(tiles);
+    }
+    let ptr = tiles[0].as_ptr_mut();
+    drop(tiles);
+    // SAFETY: the views were the disjoint, exclusive (mutably borrowed) blocks of rows
+    // `0..rows` of one column-major `rows x n` block with column stride `cs >= rows`
+    // starting at `ptr`, each beginning where the one above ends; they are consumed here,
+    // so the one view of their union is the only one, for the same lifetime.
+    Ok(unsafe { faer::MatMut::from_raw_parts_mut(ptr, rows, n, 1, cs) })
+}
+
 /// Flop counts (LAPACK working note 41), real arithmetic; multiply by
 /// [`tessera_kernels::DType::flop_weight`] for complex.
 pub mod flops {

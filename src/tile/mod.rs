@@ -1,9 +1,13 @@
 //! # Tile matrices
 //!
-//! A [`TileMatrix`] is an `m x n` matrix cut into `mb x nb` tiles; each tile is stored
-//! contiguously (column-major, leading dimension = its row count) and registered with the
-//! runtime as one [`Handle`]. Edge tiles are ragged when `m` or `n` is not a multiple of
-//! the tile size. A [`Distribution`] maps each tile to the rank that owns it (2D
+//! A [`TileMatrix`] is an `m x n` matrix cut into `mb x nb` tiles, each registered with the
+//! runtime as one [`Handle`]. A tile is either stored contiguously (column-major, leading
+//! dimension = its row count, from the [`pool`] of tile buffers) or, for a matrix made by
+//! [`TileMatrix::from_col_major_in_place`], is the block of a caller's column-major matrix
+//! where it lies (leading dimension = the caller's): the LAPACK-layout routines and the C
+//! interface factor the caller's array without copying it (Chameleon's LAPACK-layout
+//! descriptors). Kernels see either as a view. Edge tiles are ragged when `m` or `n` is not
+//! a multiple of the tile size. A [`Distribution`] maps each tile to the rank that owns it (2D
 //! block-cyclic `P x Q`; one process is `1 x 1`), and algorithms ask the matrix who owns a
 //! tile rather than assuming.
 //!

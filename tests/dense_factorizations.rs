@@ -1993,3 +1993,67 @@ fn lapack_layout_works_in_place_inside_a_larger_buffer() {
     check_frame(&ab, n, n, "singular gesv A");
     assert_eq!(inner(&xb, n, nrhs), b0, "singular gesv modified B");
 }
+
+/// LU on a matrix whose columns are stacked (tiles in place, and the column storage of
+/// `TileMatrix::new_distributed_col_major`) updates blocks of columns with one call: every
+/// block width (one tile, several, wider than the matrix), ragged edges, wide and narrow
+/// steps, all four types, against the definition `P A = L U`.
+fn getrf_block_updates_all<T: Scalar>() {
+    let rt = runtime(3);
+    for nb in [4, 7] {
+        let shapes = [
+            (12 * nb + 3, 12 * nb + 3),
+            (13 * nb, 11 * nb + 5),
+            (9 * nb + 2, 14 * nb + 1),
+        ];
+        for (m, n) in shapes {
+            let a0 = Dm::<T>::random(m, n, 41 + m as u64);
+            for width in [1, 2 * nb, 3 * nb + 1, 1024] {
+                let ctx = format!("getrf {} {m}x{n} nb={nb} width={width}", T::DTYPE.name());
+                let mut opts = dense::LuOptions::default();
+                opts.update_block_columns = width;
+                let k = m.min(n);
+                // In place.
+                let mut f = faer_of(&a0);
+                let mut ipiv = vec![usize::MAX; k];
+                {
+                    // SAFETY: `f` is only reached through `a` until `a` is dropped below,
+                    // after the factorization has waited for its tasks.
+                    let a = unsafe { TileMatrix::from_col_major_in_place(f.as_mut(), nb, nb) }
+                        .unwrap()
+                        .unwrap();
+                    assert!(a.columns_stacked(), "{ctx}");
+                    dense::getrf_with(&rt, &a, &mut ipiv, opts)
+                        .unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                }
+                check_ipiv(&ipiv, m, &ctx);
+                let got = dm_of_faer(f.as_ref());
+                check_small(lu_residual(&a0, &got, &ipiv), LIMIT, &ctx);
+                // Column storage owned by the matrix: the same factors.
+                let c = TileMatrix::<T>::new_distributed_col_major(
+                    &rt,
+                    m,
+                    n,
+                    nb,
+                    nb,
+                    std::sync::Arc::new(tessera::tile::BlockCyclic2D::single()),
+                )
+                .unwrap();
+                dense::plrnt_fill(&rt, &c, 41 + m as u64).unwrap();
+                let mut ipiv_c = vec![usize::MAX; k];
+                dense::getrf_with(&rt, &c, &mut ipiv_c, opts).unwrap();
+                assert_eq!(ipiv_c, ipiv, "{ctx}: column storage pivots");
+                let fc = Dm::of(&rt, &c);
+                for j in 0..n {
+                    for i in 0..m {
+                        assert!(
+                            fc.get(i, j) == got.get(i, j),
+                            "{ctx}: column storage ({i}, {j}) differs from in place"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+per_type!(getrf_block_updates, getrf_block_updates_all);

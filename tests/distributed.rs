@@ -461,3 +461,57 @@ fn distributed_solves_move_vectors_not_the_factor() {
         );
     }
 }
+
+/// LU on column storage (each rank's tiles in one column-major array): on grids with one
+/// process row, blocks of columns are updated with one call and the `L` a rank receives
+/// is gathered for it; grids with several process rows take the per-tile path on the same
+/// storage. Pivots, factors and solutions are those of one process (to rounding: the
+/// products are cut differently), and the solution solves the system.
+#[test]
+fn getrf_on_column_storage_matches_one_process() {
+    let (n, nb) = (26 * 8 + 5, 8);
+    let mut opts = dense::LuOptions::default();
+    opts.update_block_columns = 2 * nb;
+    let run = move |rt: &Runtime, p: usize, q: usize| {
+        let d: Arc<dyn Distribution> = Arc::new(BlockCyclic2D::new(p, q));
+        let a = TileMatrix::<f64>::new_distributed_col_major(rt, n, n, nb, nb, d.clone()).unwrap();
+        assert!(a.columns_stacked());
+        dense::plrnt_fill(rt, &a, 5).unwrap();
+        let b = dense::plrnt_on::<f64>(rt, n, 2, nb, 6, d).unwrap();
+        let mut ipiv = vec![0; n];
+        dense::getrf_with(rt, &a, &mut ipiv, opts).unwrap();
+        dense::getrs(rt, Op::NoTrans, &a, &ipiv, &b).unwrap();
+        (gather(rt, &a), gather(rt, &b), ipiv)
+    };
+    let (reference, ref_x, ref_ipiv) = single_rank(|rt| {
+        let (a, x, ipiv) = run(rt, 1, 1);
+        (a.unwrap(), x.unwrap(), ipiv)
+    });
+    // The solution solves the system.
+    let a0 = Mat::<f64>::from_fn(n, n, |i, j| dense::random_value(5, i, j));
+    let b0 = Mat::<f64>::from_fn(n, 2, |i, j| dense::random_value(6, i, j));
+    let r = &a0 * &ref_x - &b0;
+    assert!(
+        r.norm_max() < 1e-9 * (a0.norm_max() * ref_x.norm_max() * n as f64),
+        "residual {}",
+        r.norm_max()
+    );
+    for (p, q) in [(2, 1), (1, 2), (1, 3), (2, 2)] {
+        let out = on_ranks(p * q, 1, move |rt| run(rt, p, q));
+        for o in &out {
+            assert_eq!(o.2, ref_ipiv, "{p}x{q}: pivots");
+        }
+        let (f, x) = (out[0].0.as_ref().unwrap(), out[0].1.as_ref().unwrap());
+        let df = (f - &reference).norm_max();
+        let dx = (x - &ref_x).norm_max();
+        assert!(
+            df <= 1e-12 * reference.norm_max(),
+            "{p}x{q}: factors differ by {df}"
+        );
+        assert!(
+            dx <= 1e-10 * ref_x.norm_max(),
+            "{p}x{q}: solutions differ by {dx}"
+        );
+        eprintln!("{p}x{q}: factors differ by {df:e}, solutions by {dx:e}");
+    }
+}

@@ -411,13 +411,18 @@ pub(crate) fn rank_k<T: Scalar>(
     true
 }
 
-/// What [`measure_tile_gemm`] found: the rate of one `nb x nb x nb` f64 tile gemm per
-/// thread (GFLOP/s) on faer's kernels and on the system BLAS, with `threads` threads
-/// running at once, each over tiles that do not all fit in cache (as in a factorization).
+/// What [`measure_gemm`] found: the rate of one f64 gemm `C -= A B` of the measured shape
+/// per thread (GFLOP/s) on faer's kernels and on the system BLAS, with `threads` threads
+/// running at once, each over `C` blocks that do not all fit in cache (as in a
+/// factorization's trailing update).
 #[derive(Debug, Clone, PartialEq)]
-pub struct TileGemmRates {
-    /// The tile size measured.
-    pub nb: usize,
+pub struct GemmRates {
+    /// The shape measured: `C` is `m x n`, `A` is `m x k`.
+    pub m: usize,
+    /// See `m`.
+    pub n: usize,
+    /// See `m`.
+    pub k: usize,
     /// Threads running gemms at once.
     pub threads: usize,
     /// faer's kernels.
@@ -428,30 +433,37 @@ pub struct TileGemmRates {
     pub blas_name: String,
 }
 
-impl TileGemmRates {
+impl GemmRates {
     /// Whether the system BLAS ran faster than faer's kernels.
     pub fn blas_is_faster(&self) -> bool {
         self.blas > self.faer
     }
 }
 
-/// Times the tile gemm `C -= A B` on faer's kernels and on the system BLAS, alternately
-/// (five rounds, the best of each), on `threads` threads at once, each cycling through
-/// eight `C` tiles (so `C` comes from memory, as in a factorization's trailing update).
-/// About 60 ms at `nb = 256`. Which backend is in use afterwards is unchanged. Errors
-/// when no system BLAS loads.
-pub fn measure_tile_gemm(nb: usize, threads: usize) -> Result<TileGemmRates, String> {
+/// Times the gemm `C -= A B` (`C` is `m x n`, `A` is `m x k`) on faer's kernels and on the
+/// system BLAS, alternately (five rounds, the best of each), on `threads` threads at once,
+/// each cycling through enough `C` blocks (at least two, eight `k x k` tiles' worth) that
+/// `C` comes from memory, as in a factorization's trailing update. About 60 ms for a
+/// 256 x 256 x 256 tile; `m x n` is the caller's to keep modest. Which backend is in use
+/// afterwards is unchanged. Errors when no system BLAS loads.
+pub fn measure_gemm(shape: (usize, usize, usize), threads: usize) -> Result<GemmRates, String> {
     let b = LOADED.get_or_init(load).as_ref().map_err(|e| e.clone())?;
-    let nb = nb.max(1);
+    let (m, n, k) = (shape.0.max(1), shape.1.max(1), shape.2.max(1));
     let threads = threads.max(1);
+    let reps = (8 * k * k).div_ceil(m * n).max(2);
     let was = ACTIVE.load(Ordering::Acquire);
-    // Per thread: one A tile and eight C tiles, made (and their pages touched) before timing.
-    let mut work: Vec<(faer::Mat<f64>, Vec<faer::Mat<f64>>)> = (0..threads)
+    // Per thread: A, B and the C blocks, made (and their pages touched) before timing.
+    type Work = (faer::Mat<f64>, faer::Mat<f64>, Vec<faer::Mat<f64>>);
+    let mut work: Vec<Work> = (0..threads)
         .map(|t| {
-            let a = faer::Mat::<f64>::from_fn(nb, nb, |i, j| {
-                ((i * 7 + j * 13 + t) % 29) as f64 / 29.0 - 0.5
-            });
-            (a, (0..8).map(|_| faer::Mat::<f64>::zeros(nb, nb)).collect())
+            let f = |i: usize, j: usize| ((i * 7 + j * 13 + t) % 29) as f64 / 29.0 - 0.5;
+            let a = faer::Mat::<f64>::from_fn(m, k, f);
+            let bm = faer::Mat::<f64>::from_fn(k, n, f);
+            (
+                a,
+                bm,
+                (0..reps).map(|_| faer::Mat::<f64>::zeros(m, n)).collect(),
+            )
         })
         .collect();
     let mut run = |blas: bool| -> f64 {
@@ -462,7 +474,7 @@ pub fn measure_tile_gemm(nb: usize, threads: usize) -> Result<TileGemmRates, Str
         let slowest = std::thread::scope(|s| {
             let hs: Vec<_> = work
                 .iter_mut()
-                .map(|(a, cs)| {
+                .map(|(a, bm, cs)| {
                     let start = &start;
                     s.spawn(move || {
                         let gemm = |c: &mut faer::Mat<f64>| {
@@ -471,7 +483,7 @@ pub fn measure_tile_gemm(nb: usize, threads: usize) -> Result<TileGemmRates, Str
                                 Op::NoTrans,
                                 -1.0,
                                 a.as_ref(),
-                                a.as_ref(),
+                                bm.as_ref(),
                                 1.0,
                                 c.as_mut(),
                             )
@@ -488,7 +500,7 @@ pub fn measure_tile_gemm(nb: usize, threads: usize) -> Result<TileGemmRates, Str
                 .map(|h| h.join().unwrap_or(f64::INFINITY))
                 .fold(0.0, f64::max)
         });
-        2.0 * (nb as f64).powi(3) * 8.0 / slowest / 1e9
+        2.0 * (m * n * k) as f64 * reps as f64 / slowest / 1e9
     };
     if let Some(f) = b.set_threads {
         // SAFETY: documented OpenBLAS entry point.
@@ -500,8 +512,10 @@ pub fn measure_tile_gemm(nb: usize, threads: usize) -> Result<TileGemmRates, Str
         blas = blas.max(run(true));
     }
     ACTIVE.store(was, Ordering::Release);
-    Ok(TileGemmRates {
-        nb,
+    Ok(GemmRates {
+        m,
+        n,
+        k,
         threads,
         faer,
         blas,

@@ -271,13 +271,16 @@ fn main() -> ExitCode {
     code
 }
 
-/// `--kernels auto`: times a tile gemm of the largest NB on faer's kernels and on the
-/// system BLAS (all workers at once), uses the faster (the BLAS only if every rank found
-/// it faster, so that all ranks agree) and says what it measured.
+/// `--kernels auto`: times the gemm of the LU's trailing update at the largest NB (a block
+/// of columns updated by one task: 2048 rows, `tessera::dense::UPDATE_BLOCK_COLUMNS`
+/// columns, NB deep) on faer's kernels and on the system BLAS (all workers at once), uses
+/// the faster (the BLAS only if every rank found it faster, so that all ranks agree) and
+/// says what it measured.
 fn auto_kernels(rt: &Runtime, dat: &HplDat, workers: usize) -> String {
     use tessera::kernels::sysblas;
     let nb = dat.nbs.iter().copied().max().unwrap_or(256).clamp(32, 512);
-    let measured = sysblas::measure_tile_gemm(nb, workers);
+    let cols = tessera::dense::UPDATE_BLOCK_COLUMNS.div_ceil(nb) * nb;
+    let measured = sysblas::measure_gemm((2048, cols, nb), workers);
     let vote = matches!(&measured, Ok(r) if r.blas_is_faster());
     let blas = rt.agree_min(vote as u64) == 1;
     match measured {
@@ -289,9 +292,12 @@ fn auto_kernels(rt: &Runtime, dat: &HplDat, workers: usize) -> String {
                 sysblas::use_faer();
             }
             format!(
-                "{} (auto: a {nb} x {nb} tile gemm on {} worker(s) ran at {:.1} GFLOP/s per \
+                "{} (auto: a {} x {} x {} gemm on {} worker(s) ran at {:.1} GFLOP/s per \
                  worker on faer, {:.1} on {}{})",
                 sysblas::backend_name(),
+                r.m,
+                r.n,
+                r.k,
                 r.threads,
                 r.faer,
                 r.blas,

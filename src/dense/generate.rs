@@ -51,6 +51,18 @@ fn generate<T: Scalar>(
         }
         Some(d) => TileMatrix::new_distributed(rt, m, n, nb, nb, d)?,
     };
+    fill(rt, &a, f)?;
+    Ok(a)
+}
+
+/// Writes `f(i, j)` into every entry of `a` that this rank owns, one task per tile.
+fn fill<T: Scalar>(
+    rt: &Runtime,
+    a: &TileMatrix<T>,
+    f: impl Fn(usize, usize) -> T + Send + Sync + 'static,
+) -> Result<()> {
+    let nb = a.nb();
+    let mb = a.mb();
     let f = Arc::new(f);
     let seq = rt.sequence();
     for j in 0..a.nt() {
@@ -65,15 +77,14 @@ fn generate<T: Scalar>(
                 let tile = w.get_mut(ctx);
                 for c in 0..tile.n {
                     for (r, v) in tile.col_mut(c).iter_mut().enumerate() {
-                        *v = f(i * nb + r, j * nb + c);
+                        *v = f(i * mb + r, j * nb + c);
                     }
                 }
                 Ok(())
             })?;
         }
     }
-    seq.wait()?;
-    Ok(a)
+    seq.wait()
 }
 
 /// A random `m x n` matrix with entries uniform in `[-0.5, 0.5)` (Chameleon's `plrnt`).
@@ -87,6 +98,14 @@ pub fn plrnt<T: Scalar>(
     generate(rt, m, n, nb, None, move |i, j| {
         random_value::<T>(seed, i, j)
     })
+}
+
+/// Fills an existing matrix (any tiling, distribution or storage, e.g.
+/// [`TileMatrix::new_distributed_col_major`]) with the values of [`plrnt`] for `seed`; each
+/// rank writes the tiles it owns. Entry `(i, j)` of a view is entry `(i, j)` of the
+/// random matrix.
+pub fn plrnt_fill<T: Scalar>(rt: &Runtime, a: &TileMatrix<T>, seed: u64) -> Result<()> {
+    fill(rt, a, move |i, j| random_value::<T>(seed, i, j))
 }
 
 /// [`plrnt`] distributed over the runtime's ranks by `dist`: each rank generates only the

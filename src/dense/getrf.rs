@@ -40,12 +40,17 @@ pub struct LuOptions {
     /// Bytes a row-interchange task should move at least (default 256 KiB);
     /// the batch of tile columns per task is derived from it.
     pub swap_task_bytes: usize,
+    /// Columns one trailing-update task spans on a matrix whose columns are stacked
+    /// ([`TileMatrix::columns_stacked`]; default [`UPDATE_BLOCK_COLUMNS`]), rounded up to
+    /// whole tiles.
+    pub update_block_columns: usize,
 }
 
 impl Default for LuOptions {
     fn default() -> Self {
         LuOptions {
             swap_task_bytes: SWAP_TASK_BYTES,
+            update_block_columns: UPDATE_BLOCK_COLUMNS,
         }
     }
 }
@@ -150,60 +155,84 @@ pub fn getrf_async<T: Scalar>(
                 Ok(())
             })?;
         }
-        // Row interchanges on the trailing columns, batched, each followed by the triangular
-        // solve of its tile of row k (U12 = L11^-1 A12): one task per batch, so that the
-        // updates of a column wait for one task, not two.
-        let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
-        // Column k + 1 alone (critical path), then batches of columns with the same owner.
-        for cols in owner_batches(a, Some(kk), kk + 1..nt, batch) {
-            let f: f64 = cols
-                .iter()
-                .map(|&j| w * (rk * rk * a.tile_cols(j)) as f64)
-                .sum();
-            if cols.iter().any(|&j| split(kk, j)) {
-                getrf_dist::swap_columns(seq, a, kk, piv_k, &cols, true, prio(kk, cols[0], mt), f)?;
-                continue;
+        // A matrix whose tile columns are column-major blocks of one array on each rank
+        // (in place, or column storage), each column on one rank: one task per block of
+        // trailing columns does their interchanges, their solve and their update with one
+        // gemm call (tall and wide products run faster than one call per tile, and the
+        // interchanged rows are used while still in cache). Column k + 1 is a block of its
+        // own (the next panel waits for it only).
+        if a.columns_stacked() && (kk + 1..nt).all(|j| !split(kk, j)) {
+            for cols in column_blocks(a, kk, opts.update_block_columns) {
+                update_columns(seq, a, kk, cols, piv_k, w)?;
             }
-            let mut t = seq
-                .task("laswp_trsm")
-                .priority(prio(kk, cols[0], mt))
-                .on_rank(a.owner(kk, cols[0]))
-                .flops(f);
-            let rp = t.read(piv_k);
-            let rl = t.read(a.tile(kk, kk));
-            let mut cols_toks: Vec<Vec<_>> = cols
-                .iter()
-                .map(|&j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect())
-                .collect();
-            t.submit(move |ctx| {
-                let piv = rp.get(ctx);
-                let l = rl.get(ctx).as_ref();
-                let l = l.get(.., ..l.nrows());
-                for col in cols_toks.iter_mut() {
-                    let mut tiles = views(col, ctx);
-                    k::laswp_tiles(&mut tiles, mb, 0, piv);
-                    solve_unit_lower(l, tiles[0].rb_mut());
+        } else {
+            // Row interchanges on the trailing columns, batched, each followed by the triangular
+            // solve of its tile of row k (U12 = L11^-1 A12): one task per batch, so that the
+            // updates of a column wait for one task, not two.
+            let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
+            // Column k + 1 alone (critical path), then batches of columns with the same owner.
+            for cols in owner_batches(a, Some(kk), kk + 1..nt, batch) {
+                let f: f64 = cols
+                    .iter()
+                    .map(|&j| w * (rk * rk * a.tile_cols(j)) as f64)
+                    .sum();
+                if cols.iter().any(|&j| split(kk, j)) {
+                    getrf_dist::swap_columns(
+                        seq,
+                        a,
+                        kk,
+                        piv_k,
+                        &cols,
+                        true,
+                        prio(kk, cols[0], mt),
+                        f,
+                    )?;
+                    continue;
                 }
-                Ok(())
-            })?;
-        }
-        for j in kk + 1..nt {
-            for m in kk + 1..mt {
-                let f =
-                    w * super::flops::gemm(a.tile_rows(m) as f64, a.tile_cols(j) as f64, rk as f64);
-                gemm_tile(
-                    seq,
-                    prio(m, j, mt),
-                    a.owner(m, j),
-                    Op::NoTrans,
-                    Op::NoTrans,
-                    -T::one(),
-                    a.tile(m, kk),
-                    a.tile(kk, j),
-                    T::one(),
-                    a.tile(m, j),
-                    f,
-                )?;
+                let mut t = seq
+                    .task("laswp_trsm")
+                    .priority(prio(kk, cols[0], mt))
+                    .on_rank(a.owner(kk, cols[0]))
+                    .flops(f);
+                let rp = t.read(piv_k);
+                let rl = t.read(a.tile(kk, kk));
+                let mut cols_toks: Vec<Vec<_>> = cols
+                    .iter()
+                    .map(|&j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect())
+                    .collect();
+                t.submit(move |ctx| {
+                    let piv = rp.get(ctx);
+                    let l = rl.get(ctx).as_ref();
+                    let l = l.get(.., ..l.nrows());
+                    for col in cols_toks.iter_mut() {
+                        let mut tiles = views(col, ctx);
+                        k::laswp_tiles(&mut tiles, mb, 0, piv);
+                        solve_unit_lower(l, tiles[0].rb_mut());
+                    }
+                    Ok(())
+                })?;
+            }
+            for j in kk + 1..nt {
+                for m in kk + 1..mt {
+                    let f = w * super::flops::gemm(
+                        a.tile_rows(m) as f64,
+                        a.tile_cols(j) as f64,
+                        rk as f64,
+                    );
+                    gemm_tile(
+                        seq,
+                        prio(m, j, mt),
+                        a.owner(m, j),
+                        Op::NoTrans,
+                        Op::NoTrans,
+                        -T::one(),
+                        a.tile(m, kk),
+                        a.tile(kk, j),
+                        T::one(),
+                        a.tile(m, j),
+                        f,
+                    )?;
+                }
             }
         }
         // This panel's interchanges on the columns of L that live on several ranks.
@@ -255,6 +284,146 @@ pub fn getrf_async<T: Scalar>(
         }
     }
     Ok(())
+}
+
+/// Columns an update task of a matrix with [`TileMatrix::columns_stacked`] should span:
+/// about this many (whole tiles, at least one).
+pub const UPDATE_BLOCK_COLUMNS: usize = 1024;
+
+/// The blocks of trailing columns updated by panel `kk`, one task each: column `kk + 1`
+/// alone, then the others grouped by owner into blocks of `columns` (whole tiles) aligned
+/// the same way at every step (a block's task waits for one task of the step before, not
+/// two), or single columns once the trailing matrix is narrow.
+fn column_blocks<T: Scalar>(a: &TileMatrix<T>, kk: usize, columns: usize) -> Vec<Vec<usize>> {
+    let nt = a.nt();
+    // Narrow blocks near the end (fewer than four wide blocks' worth of columns left),
+    // where wide ones would leave workers idle.
+    let wide = columns.div_ceil(a.nb()).max(1);
+    let width = if nt.saturating_sub(kk + 2) >= 4 * wide {
+        wide
+    } else {
+        1
+    };
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    if kk + 1 < nt {
+        out.push(vec![kk + 1]);
+    }
+    // Each column's position among its owner's columns.
+    let mut seen: Vec<(usize, usize)> = Vec::new();
+    let mut open: Vec<((usize, usize), Vec<usize>)> = Vec::new();
+    for j in 0..nt {
+        let o = a.owner(kk, j);
+        let local = match seen.iter_mut().find(|(r, _)| *r == o) {
+            Some((_, c)) => {
+                *c += 1;
+                *c - 1
+            }
+            None => {
+                seen.push((o, 1));
+                0
+            }
+        };
+        if j < kk + 2 {
+            continue;
+        }
+        let key = (o, local / width);
+        match open.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, cols)) => cols.push(j),
+            None => open.push((key, vec![j])),
+        }
+    }
+    out.extend(open.into_iter().map(|(_, c)| c));
+    out
+}
+
+/// Submits the update of tile columns `cols` (all on one rank) by panel `kk` as one task:
+/// the panel's row interchanges on rows `kk..` of the columns, `U = L11^-1 A(kk, cols)`,
+/// and `A(kk+1.., cols) -= L21 U`, each as one kernel call over the whole block when its
+/// tiles are adjacent blocks of one column-major array (`L21` is gathered into one buffer
+/// when it is not: a copy received from another rank), column by column and tile by tile
+/// otherwise.
+fn update_columns<T: Scalar>(
+    seq: &Sequence,
+    a: &TileMatrix<T>,
+    kk: usize,
+    cols: Vec<usize>,
+    piv_k: &Handle<Vec<usize>>,
+    w: f64,
+) -> Result<()> {
+    let mt = a.mt();
+    let mb = a.mb();
+    let rk = a.tile_rows(kk);
+    let width: usize = cols.iter().map(|&j| a.tile_cols(j)).sum();
+    let below: usize = (kk + 1..mt).map(|i| a.tile_rows(i)).sum();
+    let f =
+        w * ((rk * rk * width) as f64 + super::flops::gemm(below as f64, width as f64, rk as f64));
+    // Column k + 1 is on the critical path (the next panel waits for it): the priority of
+    // its tile. The other blocks rank below every panel and column k + 1, in step order
+    // (then left to right): a block left behind would otherwise hold back the chain of
+    // its own updates at later steps, all at the end.
+    let nt = a.nt();
+    let priority = if cols[0] == kk + 1 {
+        prio(kk, cols[0], mt)
+    } else {
+        -((mt * nt + nt + kk * nt + cols[0]) as i64)
+    };
+    let mut t = seq
+        .task("getrf_update")
+        .priority(priority)
+        .on_rank(a.owner(kk, cols[0]))
+        .flops(f);
+    let rp = t.read(piv_k);
+    let rl: Vec<_> = (kk..mt).map(|i| t.read(a.tile(i, kk))).collect();
+    let mut toks: Vec<Vec<_>> = cols
+        .iter()
+        .map(|&j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect())
+        .collect();
+    t.submit(move |ctx| {
+        let piv = rp.get(ctx);
+        let l: Vec<faer::MatRef<'_, T>> = rl.iter().map(|r| r.get(ctx).as_ref()).collect();
+        let l11 = l[0].get(.., ..l[0].nrows());
+        let gemm = |l: faer::MatRef<'_, T>, u: faer::MatRef<'_, T>, c: faer::MatMut<'_, T>| {
+            k::gemm(Op::NoTrans, Op::NoTrans, -T::one(), l, u, T::one(), c)
+        };
+        // The whole block as one view when its columns are adjacent blocks in place.
+        let whole = toks
+            .iter_mut()
+            .map(|c| super::stacked(views(c, ctx)).ok())
+            .collect::<Option<Vec<_>>>()
+            .and_then(|c| super::beside(c).ok());
+        if let Some(mut c) = whole {
+            let rows = c.nrows().max(1);
+            k::laswp_tiles(std::slice::from_mut(&mut c), rows, 0, piv);
+            let (mut u, c21) = c.split_at_row_mut(rk);
+            solve_unit_lower(l11, u.rb_mut());
+            if let Some(l21) = super::stacked_ref(&l[1..]) {
+                gemm(l21, u.as_ref(), c21);
+            } else if below > 0 {
+                let mut buf = crate::tile::pool::take::<T>(below * rk);
+                let mut g = faer::MatMut::from_column_major_slice_mut(&mut buf, below, rk);
+                let mut r0 = 0;
+                for li in &l[1..] {
+                    g.rb_mut().subrows_mut(r0, li.nrows()).copy_from(li);
+                    r0 += li.nrows();
+                }
+                gemm(g.as_ref(), u.as_ref(), c21);
+                crate::tile::pool::give(buf);
+            }
+            return Ok(());
+        }
+        // Column by column, tile by tile (the tiles are not one block).
+        for col in toks.iter_mut() {
+            let mut c = views(col, ctx);
+            k::laswp_tiles(&mut c, mb, 0, piv);
+            let mut c21 = c.split_off(1);
+            let mut u = c.pop().expect("the diagonal row's tile");
+            solve_unit_lower(l11, u.rb_mut());
+            for (li, ci) in l[1..].iter().zip(c21.iter_mut()) {
+                gemm(*li, u.as_ref(), ci.rb_mut());
+            }
+        }
+        Ok(())
+    })
 }
 
 /// `B = L^-1 B` with the unit lower triangle of `l` (LU's `U12 = L11^-1 A12`).

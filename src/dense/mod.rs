@@ -23,14 +23,15 @@ mod norm;
 mod potrf;
 
 pub use blas3::{gemm, gemm_async, herk, herk_async, syrk, syrk_async, trsm, trsm_async};
-pub use generate::{plghe, plghe_on, plgsy, plrnt, plrnt_on, random_value};
+pub use generate::{plghe, plghe_on, plgsy, plrnt, plrnt_fill, plrnt_on, random_value};
 pub use geqrf::{
     gels, gels_op, geqrf, geqrf_async, qr_tau, qr_workspace, qr_workspace_from_tau, ungqr, unmqr,
     unmqr_async,
 };
 pub use getrf::{
     finish_pivots, finish_pivots_local, gesv, getrf, getrf_async, getrf_nopiv, getrf_nopiv_async,
-    getrs, getrs_async, pivot_handles, swap_batch_columns, LuOptions, PIVOT_NONE,
+    getrf_with, getrs, getrs_async, pivot_handles, swap_batch_columns, LuOptions, PIVOT_NONE,
+    UPDATE_BLOCK_COLUMNS,
 };
 pub use norm::{lange, lanhe, lansy};
 pub use potrf::{posv, potrf, potrf_async, potrs, potrs_async};
@@ -183,6 +184,65 @@ pub(crate) fn stacked<T: Scalar>(
     // starting at `ptr`, each beginning where the one above ends; they are consumed here,
     // so the one view of their union is the only one, for the same lifetime.
     Ok(unsafe { faer::MatMut::from_raw_parts_mut(ptr, rows, n, 1, cs) })
+}
+
+/// The blocks `cols` (left to right) as one view when they are adjacent column blocks of
+/// one column-major matrix: same rows and strides, each starting where the one on its left
+/// ends. Otherwise the views are handed back.
+pub(crate) fn beside<T: Scalar>(
+    cols: Vec<faer::MatMut<'_, T>>,
+) -> std::result::Result<faer::MatMut<'_, T>, Vec<faer::MatMut<'_, T>>> {
+    let Some(first) = cols.first() else {
+        return Err(cols);
+    };
+    let (m, cs) = (first.nrows(), first.col_stride());
+    let n: usize = cols.iter().map(|c| c.ncols()).sum();
+    let mut next = first.as_ptr() as usize;
+    let adjacent = cols.iter().all(|c| {
+        let ok = c.row_stride() == 1
+            && c.nrows() == m
+            && (c.col_stride() == cs || c.ncols() <= 1)
+            && c.as_ptr() as usize == next;
+        next = next.wrapping_add(c.ncols() * cs.max(0) as usize * std::mem::size_of::<T>());
+        ok
+    });
+    if !adjacent || m == 0 || cs < m as isize {
+        return Err(cols);
+    }
+    let ptr = cols[0].as_ptr_mut();
+    drop(cols);
+    // SAFETY: the views were disjoint, exclusive `m x n_i` column-major blocks with column
+    // stride `cs >= m`, each starting where the one on its left ends: together they are the
+    // `m x n` block at `ptr` with that stride, and they are consumed here, so its one view
+    // is the only one, for the same lifetime.
+    Ok(unsafe { faer::MatMut::from_raw_parts_mut(ptr, m, n, 1, cs) })
+}
+
+/// [`stacked`] for read-only views: the one view of `tiles` when they are adjacent blocks
+/// of one column-major matrix, or `None`.
+pub(crate) fn stacked_ref<'a, T: Scalar>(
+    tiles: &[faer::MatRef<'a, T>],
+) -> Option<faer::MatRef<'a, T>> {
+    let first = tiles.first()?;
+    let (n, cs) = (first.ncols(), first.col_stride());
+    let rows: usize = tiles.iter().map(|t| t.nrows()).sum();
+    let mut next = first.as_ptr() as usize;
+    let adjacent = tiles.iter().all(|t| {
+        let ok = t.row_stride() == 1
+            && t.col_stride() == cs
+            && t.ncols() == n
+            && t.as_ptr() as usize == next;
+        next = next.wrapping_add(t.nrows() * std::mem::size_of::<T>());
+        ok
+    });
+    if !adjacent || n == 0 || (n > 1 && cs < rows as isize) {
+        return None;
+    }
+    // SAFETY: the views are the blocks of rows `0..rows` of one column-major `rows x n`
+    // block with column stride `cs >= rows` starting at the first one's pointer, each
+    // beginning where the one above ends, all borrowed for `'a`: their union is readable
+    // for `'a` as well.
+    Some(unsafe { faer::MatRef::from_raw_parts(first.as_ptr(), rows, n, 1, cs) })
 }
 
 /// Flop counts (LAPACK working note 41), real arithmetic; multiply by

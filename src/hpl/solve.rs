@@ -189,7 +189,9 @@ pub fn run_double(
     grid: (usize, usize),
 ) -> Result<(Timed, TileMatrix<f64>, TileMatrix<f64>)> {
     let dist: Arc<dyn Distribution> = Arc::new(BlockCyclic2D::new(grid.0, grid.1));
-    let a = TileMatrix::<f64>::new_distributed(rt, n, n, nb, nb, dist.clone())?;
+    // A in one column-major array per rank, as HPL stores it (the LU then updates blocks
+    // of columns with one gemm call each).
+    let a = TileMatrix::<f64>::new_distributed_col_major(rt, n, n, nb, nb, dist.clone())?;
     let x = TileMatrix::<f64>::new_distributed(rt, n, 1, nb, nb, dist)?;
     fill_system(rt, &a, &x, n, seed)?;
     let start = SystemTime::now();

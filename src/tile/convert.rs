@@ -143,22 +143,25 @@ impl<T: Scalar> TileMatrix<T> {
             return Ok(None);
         }
         let ld = if n > 1 { cs as usize } else { m.max(1) };
-        Ok(Some(Self::from_handles(
-            m,
-            n,
-            mb,
-            nb,
-            Arc::new(BlockCyclic2D::single()),
-            |i, j, r, c| {
-                // SAFETY: tile (i, j) starts inside the matrix (r, c > 0), so the offset
-                // stays in its allocation and the pointer is not null.
-                let t = unsafe {
-                    let p = std::ptr::NonNull::new_unchecked(ptr.add(i * mb + j * nb * ld));
-                    Tile::borrowed(p, r, c, ld)
-                };
-                Handle::new_wire(t, r * c * std::mem::size_of::<T>())
-            },
-        )))
+        Ok(Some(
+            Self::from_handles(
+                m,
+                n,
+                mb,
+                nb,
+                Arc::new(BlockCyclic2D::single()),
+                |i, j, r, c| {
+                    // SAFETY: tile (i, j) starts inside the matrix (r, c > 0), so the offset
+                    // stays in its allocation and the pointer is not null.
+                    let t = unsafe {
+                        let p = std::ptr::NonNull::new_unchecked(ptr.add(i * mb + j * nb * ld));
+                        Tile::borrowed(p, r, c, ld)
+                    };
+                    Handle::new_wire(t, r * c * std::mem::size_of::<T>())
+                },
+            )
+            .with_stacked_columns(),
+        ))
     }
 
     /// Copies a column-major matrix (any strides) into a new single-process tile matrix;

@@ -48,8 +48,44 @@ enum Store<T> {
     Borrowed {
         ptr: std::ptr::NonNull<T>,
         ld: usize,
+        /// The array the block lies in when the tile matrix owns it (column storage, see
+        /// [`TileMatrix::new_distributed_col_major`]): kept alive by every tile of it.
+        _keep: Option<Arc<LocalArray<T>>>,
     },
 }
+
+/// A rank's column-major array of the tiles it owns ([`TileMatrix::new_distributed_col_major`]):
+/// a `Vec` taken apart, so that its tiles, which write into it through pointers, can share
+/// it; freed when the last tile goes.
+struct LocalArray<T> {
+    ptr: std::ptr::NonNull<T>,
+    len: usize,
+    cap: usize,
+}
+
+impl<T> LocalArray<T> {
+    fn new(v: Vec<T>) -> Self {
+        let mut v = std::mem::ManuallyDrop::new(v);
+        let (len, cap) = (v.len(), v.capacity());
+        // A Vec's pointer is never null (dangling but non-null when empty).
+        let ptr = std::ptr::NonNull::new(v.as_mut_ptr()).expect("a Vec's pointer is not null");
+        LocalArray { ptr, len, cap }
+    }
+}
+
+impl<T> Drop for LocalArray<T> {
+    fn drop(&mut self) {
+        // SAFETY: the parts are those of a Vec taken apart in `new` and not freed since;
+        // the last tile into it is going, so nothing points into it any more.
+        drop(unsafe { Vec::from_raw_parts(self.ptr.as_ptr(), self.len, self.cap) });
+    }
+}
+
+// SAFETY: the array is a `Vec<T>` of plain scalars; it is only reached through the
+// pointers of its tiles, whose accesses the runtime orders (see `Tile`'s Send/Sync).
+unsafe impl<T: Send> Send for LocalArray<T> {}
+// SAFETY: as above; the array itself is never read or written through a shared reference.
+unsafe impl<T: Sync> Sync for LocalArray<T> {}
 
 // SAFETY: an owned tile is a `Vec<T>`. A borrowed tile is made only by the unsafe in-place
 // constructors, whose callers guarantee that the matrix it points into outlives every use
@@ -96,7 +132,32 @@ impl<T: Scalar> Tile<T> {
         Tile {
             m,
             n,
-            store: Store::Borrowed { ptr, ld },
+            store: Store::Borrowed {
+                ptr,
+                ld,
+                _keep: None,
+            },
+        }
+    }
+    /// As [`Tile::borrowed`], in an array of the tile matrix's own that the tile keeps alive.
+    ///
+    /// # Safety
+    /// As [`Tile::borrowed`], the allocation being `keep`'s.
+    unsafe fn borrowed_kept(
+        ptr: std::ptr::NonNull<T>,
+        m: usize,
+        n: usize,
+        ld: usize,
+        keep: Arc<LocalArray<T>>,
+    ) -> Self {
+        Tile {
+            m,
+            n,
+            store: Store::Borrowed {
+                ptr,
+                ld,
+                _keep: Some(keep),
+            },
         }
     }
     /// Whether the tile has storage (a placeholder of a remote tile has none).
@@ -116,7 +177,7 @@ impl<T: Scalar> Tile<T> {
         match &self.store {
             Store::Owned(v) if v.len() == self.m * self.n => Some(v),
             Store::Owned(_) => None,
-            Store::Borrowed { ptr, ld } if *ld == self.m || self.n <= 1 => {
+            Store::Borrowed { ptr, ld, .. } if *ld == self.m || self.n <= 1 => {
                 // SAFETY: the block is `m * n` adjacent elements (see `borrowed`).
                 Some(unsafe { std::slice::from_raw_parts(ptr.as_ptr(), self.m * self.n) })
             }
@@ -132,7 +193,7 @@ impl<T: Scalar> Tile<T> {
         match &self.store {
             Store::Owned(v) => &v[j * self.m..(j + 1) * self.m],
             // SAFETY: column `j` is `m` adjacent elements of the borrowed block.
-            Store::Borrowed { ptr, ld } => unsafe {
+            Store::Borrowed { ptr, ld, .. } => unsafe {
                 std::slice::from_raw_parts(ptr.as_ptr().add(j * ld), self.m)
             },
         }
@@ -146,7 +207,7 @@ impl<T: Scalar> Tile<T> {
         match &mut self.store {
             Store::Owned(v) => &mut v[j * self.m..(j + 1) * self.m],
             // SAFETY: as in `col`; `&mut self` makes this the only view of the column.
-            Store::Borrowed { ptr, ld } => unsafe {
+            Store::Borrowed { ptr, ld, .. } => unsafe {
                 std::slice::from_raw_parts_mut(ptr.as_ptr().add(j * *ld), self.m)
             },
         }
@@ -184,7 +245,7 @@ impl<T: Scalar> Tile<T> {
             Store::Owned(v) => MatRef::from_column_major_slice(v, self.m, self.n),
             // SAFETY: the block lies in a live allocation (see `borrowed`); `&self` keeps
             // writers away.
-            Store::Borrowed { ptr, ld } => unsafe {
+            Store::Borrowed { ptr, ld, .. } => unsafe {
                 MatRef::from_raw_parts(ptr.as_ptr(), self.m, self.n, 1, *ld as isize)
             },
         }
@@ -197,7 +258,7 @@ impl<T: Scalar> Tile<T> {
         match &mut self.store {
             Store::Owned(v) => MatMut::from_column_major_slice_mut(v, self.m, self.n),
             // SAFETY: as in `as_ref`; `&mut self` makes this the only view of the block.
-            Store::Borrowed { ptr, ld } => unsafe {
+            Store::Borrowed { ptr, ld, .. } => unsafe {
                 MatMut::from_raw_parts_mut(ptr.as_ptr(), self.m, self.n, 1, *ld as isize)
             },
         }
@@ -341,6 +402,9 @@ struct Storage<T: Scalar> {
     /// Column-major grid of tile handles.
     tiles: Vec<TileHandle<T>>,
     dist: Arc<dyn Distribution>,
+    /// The tiles this rank owns in each tile column are adjacent row blocks of one
+    /// column-major array, top to bottom (tiles in place, column storage).
+    stacked: bool,
 }
 
 /// A tiled matrix (or a tile-aligned view of one).
@@ -452,6 +516,7 @@ impl<T: Scalar> TileMatrix<T> {
                 mt,
                 tiles,
                 dist,
+                stacked: false,
             }),
             i0: 0,
             j0: 0,
@@ -493,6 +558,73 @@ impl<T: Scalar> TileMatrix<T> {
             };
             Handle::new_on(t, r * c * std::mem::size_of::<T>(), owner)
         }))
+    }
+
+    /// A zero matrix distributed over the runtime's ranks by `dist` whose tiles on each rank
+    /// lie in one column-major array (ScaLAPACK's local array): the tiles a rank owns in a
+    /// tile column are stacked top to bottom, and tile columns with the same local rows sit
+    /// side by side, so [`TileMatrix::columns_stacked`] holds and the factorizations update
+    /// blocks of columns with one kernel call. The array is allocated once (its pages are
+    /// first touched by the tasks that fill it) and freed with the last tile. With one rank
+    /// this is an `m x n` column-major matrix.
+    pub fn new_distributed_col_major(
+        rt: &crate::runtime::Runtime,
+        m: usize,
+        n: usize,
+        mb: usize,
+        nb: usize,
+        dist: Arc<dyn Distribution>,
+    ) -> Result<Self> {
+        Self::check_tile_size(mb, nb)?;
+        if dist.nranks() > rt.nranks() {
+            return Err(Error::invalid(
+                0,
+                format!(
+                    "the distribution spans {} ranks but the runtime has {}",
+                    dist.nranks(),
+                    rt.nranks()
+                ),
+            ));
+        }
+        let me = rt.rank();
+        let (mt, nt) = (m.div_ceil(mb), n.div_ceil(nb));
+        let rows = |i: usize| (m - i * mb).min(mb);
+        let cols = |j: usize| (n - j * nb).min(nb);
+        // Per tile column: its first element in the array, and its local row count (ld).
+        let mut base = vec![0usize; nt];
+        let mut ld = vec![0usize; nt];
+        let mut len = 0usize;
+        for j in 0..nt {
+            let h: usize = (0..mt).filter(|&i| dist.owner(i, j) == me).map(rows).sum();
+            base[j] = len;
+            ld[j] = h;
+            len = h
+                .checked_mul(cols(j))
+                .and_then(|x| x.checked_add(len))
+                .ok_or_else(|| Error::invalid(0, "the local array is too large".to_string()))?;
+        }
+        let array = Arc::new(LocalArray::new(vec![T::zero(); len]));
+        let dist2 = dist.clone();
+        let mut row_at = vec![0usize; nt];
+        Ok(Self::from_handles(m, n, mb, nb, dist, |i, j, r, c| {
+            let owner = dist2.owner(i, j);
+            let t = if owner == me {
+                let at = base[j] + row_at[j];
+                row_at[j] += r;
+                // SAFETY: the `r x c` block at row `at - base[j]` of tile column `j`'s
+                // `ld[j] x c` part of the array lies inside it (the rows of the tiles this
+                // rank owns in the column add up to `ld[j]`), and no other tile covers it.
+                // The tile keeps the array alive.
+                unsafe {
+                    let p = std::ptr::NonNull::new_unchecked(array.ptr.as_ptr().add(at));
+                    Tile::borrowed_kept(p, r, c, ld[j], array.clone())
+                }
+            } else {
+                Tile::empty(r, c)
+            };
+            Handle::new_on(t, r * c * std::mem::size_of::<T>(), owner)
+        })
+        .with_stacked_columns())
     }
 
     /// Rows of the view.
@@ -549,6 +681,22 @@ impl<T: Scalar> TileMatrix<T> {
     /// The distribution.
     pub fn distribution(&self) -> &Arc<dyn Distribution> {
         &self.st.dist
+    }
+
+    /// Whether the tiles this rank owns in each tile column are adjacent row blocks of one
+    /// column-major array, top to bottom (a matrix in place, see
+    /// [`TileMatrix::from_col_major_in_place`]): the factorizations then update a column
+    /// of tiles with one kernel call instead of one per tile.
+    pub fn columns_stacked(&self) -> bool {
+        self.st.stacked
+    }
+
+    /// Marks a matrix just made (its storage not yet shared) as [`Self::columns_stacked`].
+    pub(crate) fn with_stacked_columns(mut self) -> Self {
+        if let Some(st) = Arc::get_mut(&mut self.st) {
+            st.stacked = true;
+        }
+        self
     }
 
     /// The view of tile rows `i..i+mt` and tile columns `j..j+nt` (sharing the tiles).

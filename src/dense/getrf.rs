@@ -162,8 +162,43 @@ pub fn getrf_async<T: Scalar>(
         // interchanged rows are used while still in cache). Column k + 1 is a block of its
         // own (the next panel waits for it only).
         if a.columns_stacked() && (kk + 1..nt).all(|j| !split(kk, j)) {
-            for cols in column_blocks(a, kk, opts.update_block_columns) {
-                update_columns(seq, a, kk, cols, piv_k, w)?;
+            let blocks = column_blocks(a, kk, opts.update_block_columns);
+            // A rank updating columns without holding L's column receives its tiles as
+            // separate buffers: one task per such rank gathers them into one array, read
+            // by all its blocks of this step.
+            let below: usize = (kk + 1..mt).map(|i| a.tile_rows(i)).sum();
+            let lown = a.owner(kk, kk);
+            let mut gathered: Vec<(usize, Handle<Pooled<T>>)> = Vec::new();
+            for cols in &blocks {
+                let r = a.owner(kk, cols[0]);
+                if below == 0 || r == lown || gathered.iter().any(|(g, _)| *g == r) {
+                    continue;
+                }
+                let h: Handle<Pooled<T>> = Handle::scratch(Pooled(Vec::new()), below * rk * esz);
+                let mut t = seq
+                    .task("getrf_gather_l")
+                    .priority(prio(kk, kk + 1, mt) + 1)
+                    .on_rank(r);
+                let rl: Vec<_> = (kk + 1..mt).map(|i| t.read(a.tile(i, kk))).collect();
+                let mut wg = t.write(&h);
+                t.submit(move |ctx| {
+                    let g = wg.get_mut(ctx);
+                    g.0 = crate::tile::pool::take::<T>(below * rk);
+                    let mut dst = faer::MatMut::from_column_major_slice_mut(&mut g.0, below, rk);
+                    let mut r0 = 0;
+                    for li in &rl {
+                        let li = li.get(ctx).as_ref();
+                        dst.rb_mut().subrows_mut(r0, li.nrows()).copy_from(li);
+                        r0 += li.nrows();
+                    }
+                    Ok(())
+                })?;
+                gathered.push((r, h));
+            }
+            for cols in blocks {
+                let r = a.owner(kk, cols[0]);
+                let g = gathered.iter().find(|(o, _)| *o == r).map(|(_, h)| h);
+                update_columns(seq, a, kk, cols, piv_k, w, g)?;
             }
         } else {
             // Row interchanges on the trailing columns, batched, each followed by the triangular
@@ -349,6 +384,7 @@ fn update_columns<T: Scalar>(
     cols: Vec<usize>,
     piv_k: &Handle<Vec<usize>>,
     w: f64,
+    gathered: Option<&Handle<Pooled<T>>>,
 ) -> Result<()> {
     let mt = a.mt();
     let mb = a.mb();
@@ -374,6 +410,7 @@ fn update_columns<T: Scalar>(
         .flops(f);
     let rp = t.read(piv_k);
     let rl: Vec<_> = (kk..mt).map(|i| t.read(a.tile(i, kk))).collect();
+    let rg = gathered.map(|h| t.read(h));
     let mut toks: Vec<Vec<_>> = cols
         .iter()
         .map(|&j| (kk..mt).map(|i| t.read_write(a.tile(i, j))).collect())
@@ -396,7 +433,14 @@ fn update_columns<T: Scalar>(
             k::laswp_tiles(std::slice::from_mut(&mut c), rows, 0, piv);
             let (mut u, c21) = c.split_at_row_mut(rk);
             solve_unit_lower(l11, u.rb_mut());
-            if let Some(l21) = super::stacked_ref(&l[1..]) {
+            if let Some(g) = &rg {
+                let g = &g.get(ctx).0;
+                gemm(
+                    faer::MatRef::from_column_major_slice(g, below, rk),
+                    u.as_ref(),
+                    c21,
+                );
+            } else if let Some(l21) = super::stacked_ref(&l[1..]) {
                 gemm(l21, u.as_ref(), c21);
             } else if below > 0 {
                 let mut buf = crate::tile::pool::take::<T>(below * rk);
@@ -424,6 +468,15 @@ fn update_columns<T: Scalar>(
         }
         Ok(())
     })
+}
+
+/// A buffer from the tile-buffer pool, given back when dropped.
+struct Pooled<T: Scalar>(Vec<T>);
+
+impl<T: Scalar> Drop for Pooled<T> {
+    fn drop(&mut self) {
+        crate::tile::pool::give(std::mem::take(&mut self.0));
+    }
 }
 
 /// `B = L^-1 B` with the unit lower triangle of `l` (LU's `U12 = L11^-1 A12`).

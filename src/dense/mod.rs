@@ -152,6 +152,27 @@ pub(crate) fn views<'a, T: Scalar>(
     toks.iter_mut().map(|t| t.get_mut(ctx).as_mut()).collect()
 }
 
+/// `(rows, columns, column stride)` of the union of `tiles` (top to bottom) when they are
+/// adjacent blocks of one column-major matrix: unit row stride, the same columns and column
+/// stride, each starting where the one above ends, the stride spanning them all.
+fn stack_extent<'a, T: Scalar + 'a>(
+    tiles: impl Iterator<Item = faer::MatRef<'a, T>> + Clone,
+) -> Option<(usize, usize, isize)> {
+    let first = tiles.clone().next()?;
+    let (n, cs) = (first.ncols(), first.col_stride());
+    let rows: usize = tiles.clone().map(|t| t.nrows()).sum();
+    let mut next = first.as_ptr() as usize;
+    let adjacent = tiles.into_iter().all(|t| {
+        let ok = t.row_stride() == 1
+            && t.col_stride() == cs
+            && t.ncols() == n
+            && t.as_ptr() as usize == next;
+        next = next.wrapping_add(t.nrows() * std::mem::size_of::<T>());
+        ok
+    });
+    (adjacent && n > 0 && (n == 1 || cs >= rows as isize)).then_some((rows, n, cs))
+}
+
 /// The column of tiles `tiles` (top to bottom) as one view when they are adjacent blocks of
 /// one column-major matrix (tiles in place, see
 /// [`TileMatrix::from_col_major_in_place`]): same columns and leading dimension, each
@@ -160,23 +181,9 @@ pub(crate) fn views<'a, T: Scalar>(
 pub(crate) fn stacked<T: Scalar>(
     tiles: Vec<faer::MatMut<'_, T>>,
 ) -> std::result::Result<faer::MatMut<'_, T>, Vec<faer::MatMut<'_, T>>> {
-    let Some(first) = tiles.first() else {
+    let Some((rows, n, cs)) = stack_extent(tiles.iter().map(|t| t.as_ref())) else {
         return Err(tiles);
     };
-    let (n, cs) = (first.ncols(), first.col_stride());
-    let rows: usize = tiles.iter().map(|t| t.nrows()).sum();
-    let mut next = first.as_ptr() as usize;
-    let adjacent = tiles.iter().all(|t| {
-        let ok = t.row_stride() == 1
-            && t.col_stride() == cs
-            && t.ncols() == n
-            && t.as_ptr() as usize == next;
-        next = next.wrapping_add(t.nrows() * std::mem::size_of::<T>());
-        ok
-    });
-    if !adjacent || n == 0 || (n > 1 && cs < rows as isize) {
-        return Err(tiles);
-    }
     let ptr = tiles[0].as_ptr_mut();
     drop(tiles);
     // SAFETY: the views were the disjoint, exclusive (mutably borrowed) blocks of rows
@@ -224,20 +231,7 @@ pub(crate) fn stacked_ref<'a, T: Scalar>(
     tiles: &[faer::MatRef<'a, T>],
 ) -> Option<faer::MatRef<'a, T>> {
     let first = tiles.first()?;
-    let (n, cs) = (first.ncols(), first.col_stride());
-    let rows: usize = tiles.iter().map(|t| t.nrows()).sum();
-    let mut next = first.as_ptr() as usize;
-    let adjacent = tiles.iter().all(|t| {
-        let ok = t.row_stride() == 1
-            && t.col_stride() == cs
-            && t.ncols() == n
-            && t.as_ptr() as usize == next;
-        next = next.wrapping_add(t.nrows() * std::mem::size_of::<T>());
-        ok
-    });
-    if !adjacent || n == 0 || (n > 1 && cs < rows as isize) {
-        return None;
-    }
+    let (rows, n, cs) = stack_extent(tiles.iter().copied())?;
     // SAFETY: the views are the blocks of rows `0..rows` of one column-major `rows x n`
     // block with column stride `cs >= rows` starting at the first one's pointer, each
     // beginning where the one above ends, all borrowed for `'a`: their union is readable

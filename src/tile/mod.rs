@@ -407,6 +407,21 @@ struct Storage<T: Scalar> {
     stacked: bool,
 }
 
+/// Refuses a distribution over more ranks than the runtime has.
+fn check_ranks(rt: &crate::runtime::Runtime, dist: &dyn Distribution) -> Result<()> {
+    if dist.nranks() > rt.nranks() {
+        return Err(Error::invalid(
+            0,
+            format!(
+                "the distribution spans {} ranks but the runtime has {}",
+                dist.nranks(),
+                rt.nranks()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A tiled matrix (or a tile-aligned view of one).
 ///
 /// ```
@@ -537,16 +552,7 @@ impl<T: Scalar> TileMatrix<T> {
         dist: Arc<dyn Distribution>,
     ) -> Result<Self> {
         Self::check_tile_size(mb, nb)?;
-        if dist.nranks() > rt.nranks() {
-            return Err(Error::invalid(
-                0,
-                format!(
-                    "the distribution spans {} ranks but the runtime has {}",
-                    dist.nranks(),
-                    rt.nranks()
-                ),
-            ));
-        }
+        check_ranks(rt, dist.as_ref())?;
         let me = rt.rank();
         let dist2 = dist.clone();
         Ok(Self::from_handles(m, n, mb, nb, dist, |i, j, r, c| {
@@ -576,16 +582,7 @@ impl<T: Scalar> TileMatrix<T> {
         dist: Arc<dyn Distribution>,
     ) -> Result<Self> {
         Self::check_tile_size(mb, nb)?;
-        if dist.nranks() > rt.nranks() {
-            return Err(Error::invalid(
-                0,
-                format!(
-                    "the distribution spans {} ranks but the runtime has {}",
-                    dist.nranks(),
-                    rt.nranks()
-                ),
-            ));
-        }
+        check_ranks(rt, dist.as_ref())?;
         let me = rt.rank();
         let (mt, nt) = (m.div_ceil(mb), n.div_ceil(nb));
         let rows = |i: usize| (m - i * mb).min(mb);

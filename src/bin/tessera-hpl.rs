@@ -21,10 +21,10 @@ USAGE:
                        started on the node)
   --kernels K          tile kernels: blas (the system BLAS, loaded at run time, one thread
                        per task, as HPL links a BLAS), faer, or auto (default; TESSERA_KERNELS
-                       sets it): at start-up a tile gemm of the file's largest NB is timed on
-                       both, on all workers at once, and the faster is used (on every rank:
-                       the system BLAS only if it was faster on all of them); the report
-                       gives both rates
+                       sets it): at start-up the LU's update gemm (2048 x 1024 x the
+                       largest NB) is timed on both, on all workers at once, and the faster
+                       is used (on every rank: the system BLAS only if it was faster on
+                       all of them); the report gives both rates
 
 The input and the report are HPL 2.3's; every combination of the file's N, NB, grids,
 PFACT, NBMIN, NDIV, RFACT, BCAST and DEPTH is one test. Grids P x Q > 1 need a build with

@@ -374,9 +374,8 @@ fn column_blocks<T: Scalar>(a: &TileMatrix<T>, kk: usize, columns: usize) -> Vec
 /// Submits the update of tile columns `cols` (all on one rank) by panel `kk` as one task:
 /// the panel's row interchanges on rows `kk..` of the columns, `U = L11^-1 A(kk, cols)`,
 /// and `A(kk+1.., cols) -= L21 U`, each as one kernel call over the whole block when its
-/// tiles are adjacent blocks of one column-major array (`L21` is gathered into one buffer
-/// when it is not: a copy received from another rank), column by column and tile by tile
-/// otherwise.
+/// tiles are adjacent blocks of one column-major array and `L21` is one matrix (its tiles
+/// in place, or `gathered` for this rank), column by column and tile by tile otherwise.
 fn update_columns<T: Scalar>(
     seq: &Sequence,
     a: &TileMatrix<T>,
@@ -422,36 +421,31 @@ fn update_columns<T: Scalar>(
         let gemm = |l: faer::MatRef<'_, T>, u: faer::MatRef<'_, T>, c: faer::MatMut<'_, T>| {
             k::gemm(Op::NoTrans, Op::NoTrans, -T::one(), l, u, T::one(), c)
         };
+        // L21 as one matrix: gathered for this rank, or its tiles in place.
+        let l21 = match &rg {
+            Some(g) => Some(faer::MatRef::from_column_major_slice(
+                &g.get(ctx).0,
+                below,
+                rk,
+            )),
+            None => super::stacked_ref(&l[1..]),
+        };
         // The whole block as one view when its columns are adjacent blocks in place.
-        let whole = toks
-            .iter_mut()
-            .map(|c| super::stacked(views(c, ctx)).ok())
-            .collect::<Option<Vec<_>>>()
-            .and_then(|c| super::beside(c).ok());
+        let whole = if below == 0 || l21.is_some() {
+            toks.iter_mut()
+                .map(|c| super::stacked(views(c, ctx)).ok())
+                .collect::<Option<Vec<_>>>()
+                .and_then(|c| super::beside(c).ok())
+        } else {
+            None
+        };
         if let Some(mut c) = whole {
             let rows = c.nrows().max(1);
             k::laswp_tiles(std::slice::from_mut(&mut c), rows, 0, piv);
             let (mut u, c21) = c.split_at_row_mut(rk);
             solve_unit_lower(l11, u.rb_mut());
-            if let Some(g) = &rg {
-                let g = &g.get(ctx).0;
-                gemm(
-                    faer::MatRef::from_column_major_slice(g, below, rk),
-                    u.as_ref(),
-                    c21,
-                );
-            } else if let Some(l21) = super::stacked_ref(&l[1..]) {
+            if let Some(l21) = l21 {
                 gemm(l21, u.as_ref(), c21);
-            } else if below > 0 {
-                let mut buf = crate::tile::pool::take::<T>(below * rk);
-                let mut g = faer::MatMut::from_column_major_slice_mut(&mut buf, below, rk);
-                let mut r0 = 0;
-                for li in &l[1..] {
-                    g.rb_mut().subrows_mut(r0, li.nrows()).copy_from(li);
-                    r0 += li.nrows();
-                }
-                gemm(g.as_ref(), u.as_ref(), c21);
-                crate::tile::pool::give(buf);
             }
             return Ok(());
         }

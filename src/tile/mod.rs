@@ -553,17 +553,38 @@ impl<T: Scalar> TileMatrix<T> {
     ) -> Result<Self> {
         Self::check_tile_size(mb, nb)?;
         check_ranks(rt, dist.as_ref())?;
-        let me = rt.rank();
+        Ok(Self::distributed_with(
+            rt.rank(),
+            m,
+            n,
+            mb,
+            nb,
+            dist,
+            |_, _, r, c| Tile::zeros(r, c),
+        ))
+    }
+
+    /// The matrix distributed by `dist` as seen from rank `me`: `local(i, j, rows, cols)`
+    /// makes the tiles this rank owns, the others are empty placeholders.
+    fn distributed_with(
+        me: usize,
+        m: usize,
+        n: usize,
+        mb: usize,
+        nb: usize,
+        dist: Arc<dyn Distribution>,
+        mut local: impl FnMut(usize, usize, usize, usize) -> Tile<T>,
+    ) -> Self {
         let dist2 = dist.clone();
-        Ok(Self::from_handles(m, n, mb, nb, dist, |i, j, r, c| {
+        Self::from_handles(m, n, mb, nb, dist, |i, j, r, c| {
             let owner = dist2.owner(i, j);
             let t = if owner == me {
-                Tile::zeros(r, c)
+                local(i, j, r, c)
             } else {
                 Tile::empty(r, c)
             };
             Handle::new_on(t, r * c * std::mem::size_of::<T>(), owner)
-        }))
+        })
     }
 
     /// A zero matrix distributed over the runtime's ranks by `dist` whose tiles on each rank
@@ -601,27 +622,22 @@ impl<T: Scalar> TileMatrix<T> {
                 .ok_or_else(|| Error::invalid(0, "the local array is too large".to_string()))?;
         }
         let array = Arc::new(LocalArray::new(vec![T::zero(); len]));
-        let dist2 = dist.clone();
         let mut row_at = vec![0usize; nt];
-        Ok(Self::from_handles(m, n, mb, nb, dist, |i, j, r, c| {
-            let owner = dist2.owner(i, j);
-            let t = if owner == me {
+        Ok(
+            Self::distributed_with(me, m, n, mb, nb, dist, |_, j, r, c| {
                 let at = base[j] + row_at[j];
                 row_at[j] += r;
                 // SAFETY: the `r x c` block at row `at - base[j]` of tile column `j`'s
-                // `ld[j] x c` part of the array lies inside it (the rows of the tiles this
-                // rank owns in the column add up to `ld[j]`), and no other tile covers it.
-                // The tile keeps the array alive.
+                // `ld[j] x c` part of the array lies inside it (the rows of the tiles this rank
+                // owns in the column add up to `ld[j]`), and no other tile covers it. The tile
+                // keeps the array alive.
                 unsafe {
                     let p = std::ptr::NonNull::new_unchecked(array.ptr.as_ptr().add(at));
                     Tile::borrowed_kept(p, r, c, ld[j], array.clone())
                 }
-            } else {
-                Tile::empty(r, c)
-            };
-            Handle::new_on(t, r * c * std::mem::size_of::<T>(), owner)
-        })
-        .with_stacked_columns())
+            })
+            .with_stacked_columns(),
+        )
     }
 
     /// Rows of the view.

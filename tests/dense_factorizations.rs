@@ -423,6 +423,95 @@ fn getrs_gesv_all<T: Scalar>() {
 }
 per_type!(getrs_gesv, getrs_gesv_all);
 
+/// HPL's solve (`gesv_fused`: B factored along with A, then the solve with U): getrf's
+/// pivots and U, a solution with a small residual, on tiles and in place (blocks of
+/// columns), with one and several tile columns of right-hand sides; a singular matrix
+/// and mismatched shapes are errors.
+fn gesv_fused_all<T: Scalar>() {
+    let rt = runtime(2);
+    for nb in TILE_SIZES {
+        for n in sizes(nb) {
+            for nrhs in [1, nb + 2] {
+                let ctx = format!("gesv_fused {} n={n} nb={nb} nrhs={nrhs}", T::DTYPE.name());
+                let a0 = Dm::<T>::random(n, n, 71 + n as u64);
+                let b0 = Dm::<T>::random(n, nrhs, 72);
+                let mut ipiv_ref = vec![0; n];
+                let lu = a0.tiles(&rt, nb);
+                dense::getrf(&rt, &lu, &mut ipiv_ref).unwrap();
+                let lu = Dm::of(&rt, &lu);
+                let check = |f: &Dm<T>, x: &Dm<T>, ipiv: &[usize], how: &str| {
+                    assert_eq!(
+                        ipiv,
+                        &ipiv_ref[..],
+                        "{ctx} {how}: pivots differ from getrf's"
+                    );
+                    for j in 0..n {
+                        for i in 0..=j {
+                            let (g, e) = (f.get(i, j), lu.get(i, j));
+                            assert!(
+                                (g - e).modulus() <= eps::<T>().sqrt() * (1.0 + e.modulus()),
+                                "{ctx} {how}: U({i}, {j}) is {g:?}, getrf's {e:?}"
+                            );
+                        }
+                    }
+                    let x = x.z();
+                    let r = sub(&mul(&a0.z(), &x), &b0.z());
+                    let res = ratio(
+                        norm1(&r),
+                        norm1(&a0.z()) * norm1(&x) * n as f64 * eps::<T>(),
+                    );
+                    check_small(res, LIMIT, format!("{ctx} {how}"));
+                };
+                // Tiles.
+                let a = a0.tiles(&rt, nb);
+                let b = b0.tiles(&rt, nb);
+                let mut ipiv = vec![0; n];
+                dense::gesv_fused(&rt, &a, &mut ipiv, &b).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                check(&Dm::of(&rt, &a), &Dm::of(&rt, &b), &ipiv, "tiles");
+                // In place: blocks of columns.
+                let mut f = faer_of(&a0);
+                let mut ipiv = vec![0; n];
+                let b = b0.tiles(&rt, nb);
+                {
+                    // SAFETY: `f` is only reached through `a` until `a` is dropped, after
+                    // the solve has waited for its tasks.
+                    let a = unsafe { TileMatrix::from_col_major_in_place(f.as_mut(), nb, nb) }
+                        .unwrap()
+                        .expect("a faer matrix is column-major");
+                    dense::gesv_fused(&rt, &a, &mut ipiv, &b)
+                        .unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                }
+                check(&dm_of_faer(f.as_ref()), &Dm::of(&rt, &b), &ipiv, "in place");
+            }
+        }
+    }
+    // A zero column: singular, reported with LAPACK's 1-based index of U's zero pivot.
+    let n = 13;
+    let mut a0 = Dm::<T>::random(n, n, 73);
+    for i in 0..n {
+        a0.set(i, 4, T::zero());
+    }
+    let a = a0.tiles(&rt, 4);
+    let b = Dm::<T>::random(n, 1, 74).tiles(&rt, 4);
+    let mut ipiv = vec![0; n];
+    match dense::gesv_fused(&rt, &a, &mut ipiv, &b) {
+        Err(tessera::Error::Singular { index }) => assert_eq!(index, 5),
+        other => panic!("gesv_fused on a singular matrix: {other:?}"),
+    }
+    // Shapes that do not conform.
+    let b = Dm::<T>::random(n + 1, 1, 74).tiles(&rt, 4);
+    assert!(matches!(
+        dense::gesv_fused(&rt, &a, &mut ipiv, &b),
+        Err(tessera::Error::InvalidArgument { .. })
+    ));
+    let b = Dm::<T>::random(n, 1, 74).tiles(&rt, 5);
+    assert!(matches!(
+        dense::gesv_fused(&rt, &a, &mut ipiv, &b),
+        Err(tessera::Error::InvalidArgument { .. })
+    ));
+}
+per_type!(gesv_fused, gesv_fused_all);
+
 // =======================================================================================
 // QR
 

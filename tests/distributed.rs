@@ -515,3 +515,59 @@ fn getrf_on_column_storage_matches_one_process() {
         eprintln!("{p}x{q}: factors differ by {df:e}, solutions by {dx:e}");
     }
 }
+
+/// HPL's solve (B factored along with A, then the solve with U only) on every grid shape
+/// and both storages: the same pivots and solution as one process, and the solution
+/// solves the system. On grids with several process rows the right-hand side's rows live
+/// on several ranks, which takes the per-tile path of its update.
+#[test]
+fn gesv_fused_matches_one_process() {
+    let (n, nb) = (26 * 8 + 5, 8);
+    let run = move |rt: &Runtime, p: usize, q: usize, columns: bool| {
+        let d: Arc<dyn Distribution> = Arc::new(BlockCyclic2D::new(p, q));
+        let a = if columns {
+            TileMatrix::<f64>::new_distributed_col_major(rt, n, n, nb, nb, d.clone()).unwrap()
+        } else {
+            TileMatrix::<f64>::new_distributed(rt, n, n, nb, nb, d.clone()).unwrap()
+        };
+        dense::plrnt_fill(rt, &a, 5).unwrap();
+        // Eleven columns: two tile columns of B.
+        let b = dense::plrnt_on::<f64>(rt, n, 11, nb, 6, d).unwrap();
+        let mut ipiv = vec![0; n];
+        dense::gesv_fused(rt, &a, &mut ipiv, &b).unwrap();
+        (gather(rt, &b), ipiv)
+    };
+    let (ref_x, ref_ipiv) = single_rank(|rt| {
+        let (x, ipiv) = run(rt, 1, 1, false);
+        (x.unwrap(), ipiv)
+    });
+    let a0 = Mat::<f64>::from_fn(n, n, |i, j| dense::random_value(5, i, j));
+    let b0 = Mat::<f64>::from_fn(n, 11, |i, j| dense::random_value(6, i, j));
+    let r = &a0 * &ref_x - &b0;
+    assert!(
+        r.norm_max() < 1e-12 * (a0.norm_max() * ref_x.norm_max() * n as f64),
+        "residual {}",
+        r.norm_max()
+    );
+    // The pivots are getrf's.
+    let mut ipiv = vec![0; n];
+    single_rank(|rt| {
+        let a = TileMatrix::from_col_major(rt, a0.as_ref(), nb, nb).unwrap();
+        dense::getrf(rt, &a, &mut ipiv).unwrap();
+    });
+    assert_eq!(ipiv, ref_ipiv, "pivots of getrf");
+    for (p, q) in [(2, 1), (1, 2), (1, 3), (2, 2)] {
+        for columns in [false, true] {
+            let out = on_ranks(p * q, 1, move |rt| run(rt, p, q, columns));
+            for o in &out {
+                assert_eq!(o.1, ref_ipiv, "{p}x{q}: pivots");
+            }
+            let x = out[0].0.as_ref().unwrap();
+            let dx = (x - &ref_x).norm_max();
+            assert!(
+                dx <= 1e-10 * ref_x.norm_max(),
+                "{p}x{q} (column storage: {columns}): solutions differ by {dx}"
+            );
+        }
+    }
+}

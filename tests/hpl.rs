@@ -405,3 +405,38 @@ fn under_an_mpi_launcher_only_rank_zero_runs() {
     assert_eq!(parse_report(&s).len(), 1);
     assert_eq!(summary(&s), (2, 1, 0, 1));
 }
+
+#[test]
+fn trace_writes_each_tests_tasks() {
+    let dir = scratch("trace");
+    let dat = Dat {
+        ns: "128 100",
+        nbs: "32",
+        ..Default::default()
+    };
+    std::fs::write(dir.join("HPL.dat"), dat.text()).unwrap();
+    let prefix = dir.join("tr");
+    let o = run_in(&dir, &["--trace", prefix.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(summary(&String::from_utf8_lossy(&o.stdout)), (2, 2, 0, 0));
+    for n in [128, 100] {
+        let path = dir.join(format!("tr.N{n}.NB32.1x1.rank0.json"));
+        let s = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        assert!(
+            s.starts_with("{\"traceEvents\":[") && s.ends_with('}'),
+            "{s}"
+        );
+        // The timed part only: one panel per tile column, each panel's step on b, the
+        // solve with U; none of the generation or the residual check.
+        let count = |name: &str| s.matches(&format!("\"name\":\"{name}\"")).count();
+        assert_eq!(count("getrf_panel"), 4, "N = {n}");
+        assert_eq!(count("getrf_rhs"), 4, "N = {n}");
+        assert_eq!(count("trsm"), 4, "N = {n}");
+        assert_eq!(count("hpl_matgen"), 0, "N = {n}");
+        assert!(
+            err.contains(&format!("tr.N{n}.NB32.1x1.rank0.json): trace: ")),
+            "{err}"
+        );
+    }
+}

@@ -10,7 +10,7 @@ const USAGE: &str = "\
 tessera-hpl — the HPL benchmark on Tessera's tiled LU with partial pivoting
 
 USAGE:
-  tessera-hpl [-f FILE] [--mxp] [--threads T] [--kernels auto|faer|blas]
+  tessera-hpl [-f FILE] [--mxp] [--threads T] [--kernels auto|faer|blas] [--trace PREFIX]
 
   -f FILE              the input file (default: HPL.dat in the working directory; without
                        one, a built-in problem sized for this machine runs, and says so)
@@ -25,6 +25,10 @@ USAGE:
                        largest NB) is timed on both, on all workers at once, and the faster
                        is used (on every rank: the system BLAS only if it was faster on
                        all of them); the report gives both rates
+  --trace PREFIX       record the tasks of each test's timed part and write them, per rank,
+                       to PREFIX.N<n>.NB<nb>.<P>x<Q>.rank<r>.json (Chrome/Perfetto trace
+                       format: chrome://tracing or ui.perfetto.dev draws the Gantt chart);
+                       a one-line summary per rank goes to standard error
 
 The input and the report are HPL 2.3's; every combination of the file's N, NB, grids,
 PFACT, NBMIN, NDIV, RFACT, BCAST and DEPTH is one test. Grids P x Q > 1 need a build with
@@ -38,6 +42,7 @@ struct Args {
     mxp: bool,
     threads: Option<usize>,
     kernels: String,
+    trace: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Option<Args>, String> {
@@ -48,6 +53,7 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
         kernels: tessera::env::kernels_override()
             .unwrap_or("auto")
             .to_string(),
+        trace: None,
     };
     let mut it = args.iter();
     while let Some(x) = it.next() {
@@ -65,6 +71,7 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
                 );
             }
             "--kernels" => a.kernels = value(x)?,
+            "--trace" => a.trace = Some(value(x)?),
             "-h" | "--help" | "help" => return Ok(None),
             other => return Err(format!("unknown argument '{other}'")),
         }
@@ -256,6 +263,7 @@ fn main() -> ExitCode {
         mxp: args.mxp,
         ranks,
         kernels,
+        trace: args.trace.clone(),
         ..Default::default()
     };
     let code = match hpl::run(&rt, &dat, &cfg, &mut out) {

@@ -80,6 +80,55 @@ pub fn getrf_async<T: Scalar>(
     info: &Arc<AtomicUsize>,
     opts: LuOptions,
 ) -> Result<()> {
+    lu_async(seq, a, None, pivots, info, opts)
+}
+
+/// Submits the LU factorization of `a` (square) with `b` factored along, as HPL factors
+/// `[A b]`: each panel's row interchanges, its `L11` solve and its `L21` update are
+/// applied to `b` as to one more trailing column, so that once the sequence completes `b`
+/// holds `L^-1 P b` and `A X = B` is left with the triangular solve `U X = b`
+/// ([`gesv_fused`] does both). The interchanges of later panels are not applied to the
+/// columns of `L` (nothing needs them: `b` had them when each column of `L` was applied to
+/// it), which saves LAPACK's last pass over `L`; the multipliers below the diagonal are
+/// therefore not LAPACK's `L` (use [`getrf_async`] when the factors themselves are
+/// wanted). `U`, `pivots` and `info` are [`getrf_async`]'s.
+pub fn getrf_rhs_async<T: Scalar>(
+    seq: &Sequence,
+    a: &TileMatrix<T>,
+    b: &TileMatrix<T>,
+    pivots: &[Handle<Vec<usize>>],
+    info: &Arc<AtomicUsize>,
+    opts: LuOptions,
+) -> Result<()> {
+    if a.m() != a.n() || b.m() != a.m() || b.mb() != a.mb() {
+        return Err(Error::invalid(
+            0,
+            format!(
+                "getrf with a right-hand side: A is {} x {} (tiles {} x {}), B is {} x {} \
+                 (tiles {} x {}); A must be square and B have A's rows and tile rows",
+                a.m(),
+                a.n(),
+                a.mb(),
+                a.nb(),
+                b.m(),
+                b.n(),
+                b.mb(),
+                b.nb()
+            ),
+        ));
+    }
+    lu_async(seq, a, Some(b), pivots, info, opts)
+}
+
+/// [`getrf_async`], with `rhs` factored along ([`getrf_rhs_async`]) when given.
+fn lu_async<T: Scalar>(
+    seq: &Sequence,
+    a: &TileMatrix<T>,
+    rhs: Option<&TileMatrix<T>>,
+    pivots: &[Handle<Vec<usize>>],
+    info: &Arc<AtomicUsize>,
+    opts: LuOptions,
+) -> Result<()> {
     let (mt, nt) = (a.mt(), a.nt());
     let kt = mt.min(nt);
     if pivots.len() < kt {
@@ -101,7 +150,11 @@ pub fn getrf_async<T: Scalar>(
     let split = |p: usize, j: usize| square && getrf_dist::owners(a, p..mt, &[j]).len() > 1;
     // Columns of L whose rows below the diagonal tile live on several ranks: they take
     // each later panel's interchanges right after it (the others, one batch at the end).
-    let spans: Vec<bool> = (0..kt).map(|j| j + 1 < mt && split(j + 1, j)).collect();
+    // With a right-hand side factored along, L takes no later interchanges at all.
+    let left = rhs.is_none();
+    let spans: Vec<bool> = (0..kt)
+        .map(|j| left && j + 1 < mt && split(j + 1, j))
+        .collect();
     for (kk, piv_k) in pivots.iter().enumerate().take(kt) {
         let rows: usize = (kk..mt).map(|i| a.tile_rows(i)).sum();
         let cols = a.tile_cols(kk);
@@ -270,6 +323,9 @@ pub fn getrf_async<T: Scalar>(
                 }
             }
         }
+        if let Some(b) = rhs {
+            update_rhs(seq, a, b, kk, piv_k, w)?;
+        }
         // This panel's interchanges on the columns of L that live on several ranks.
         if spans[..kk].contains(&true) {
             let batch = swap_batch_columns(npiv, a.nb(), esz, opts.swap_task_bytes);
@@ -283,7 +339,7 @@ pub fn getrf_async<T: Scalar>(
     }
     // Interchanges of later panels on the columns of L, batched over columns of one owner
     // (the columns on several ranks had theirs panel by panel, above).
-    if kt > 1 {
+    if left && kt > 1 {
         let batch =
             swap_batch_columns(a.tile_cols(0) * (kt - 1), a.nb(), esz, opts.swap_task_bytes);
         for cols in owner_batches(a, None, 0..kt - 1, batch) {
@@ -462,6 +518,83 @@ fn update_columns<T: Scalar>(
         }
         Ok(())
     })
+}
+
+/// Submits what panel `kk` does to the right-hand side `b` factored along
+/// ([`getrf_rhs_async`]): per tile column of `b`, the panel's interchanges on its rows
+/// `kk..`, `b_k = L11^-1 b_k` and `b_i -= L_ik b_k` below. One task when the rows live on
+/// one rank (it reads the column of L, which that rank receives anyway for its own
+/// trailing columns); otherwise the interchanges and the solve in one task and each
+/// product on the rank of its rows (the tiles of `b` are small, those of L are not).
+fn update_rhs<T: Scalar>(
+    seq: &Sequence,
+    a: &TileMatrix<T>,
+    b: &TileMatrix<T>,
+    kk: usize,
+    piv_k: &Handle<Vec<usize>>,
+    w: f64,
+) -> Result<()> {
+    let (mt, nt) = (a.mt(), a.nt());
+    let mb = a.mb();
+    let rk = a.tile_rows(kk);
+    // After every update of this step: the solve with U needs b only at the end.
+    let priority = -((mt * nt + nt + kk * nt + nt) as i64);
+    for j in 0..b.nt() {
+        let r = b.owner(kk, j);
+        let one_rank = (kk + 1..mt).all(|i| b.owner(i, j) == r);
+        let nrhs = b.tile_cols(j);
+        let below: usize = (kk + 1..mt).map(|i| a.tile_rows(i)).sum();
+        let mut f = w * (rk * rk * nrhs) as f64;
+        if one_rank {
+            f += w * super::flops::gemm(below as f64, nrhs as f64, rk as f64);
+        }
+        let mut t = seq.task("getrf_rhs").priority(priority).on_rank(r).flops(f);
+        let rp = t.read(piv_k);
+        let last = if one_rank { mt } else { kk + 1 };
+        let rl: Vec<_> = (kk..last).map(|i| t.read(a.tile(i, kk))).collect();
+        let mut toks: Vec<_> = (kk..mt).map(|i| t.read_write(b.tile(i, j))).collect();
+        t.submit(move |ctx| {
+            let piv = rp.get(ctx);
+            let l: Vec<faer::MatRef<'_, T>> = rl.iter().map(|r| r.get(ctx).as_ref()).collect();
+            let l11 = l[0].get(.., ..l[0].nrows());
+            let mut c = views(&mut toks, ctx);
+            k::laswp_tiles(&mut c, mb, 0, piv);
+            let mut c21 = c.split_off(1);
+            let mut u = c.pop().expect("the diagonal row's tile");
+            solve_unit_lower(l11, u.rb_mut());
+            for (li, ci) in l[1..].iter().zip(c21.iter_mut()) {
+                k::gemm(
+                    Op::NoTrans,
+                    Op::NoTrans,
+                    -T::one(),
+                    *li,
+                    u.as_ref(),
+                    T::one(),
+                    ci.rb_mut(),
+                );
+            }
+            Ok(())
+        })?;
+        if !one_rank {
+            for i in kk + 1..mt {
+                let f = w * super::flops::gemm(a.tile_rows(i) as f64, nrhs as f64, rk as f64);
+                gemm_tile(
+                    seq,
+                    priority,
+                    b.owner(i, j),
+                    Op::NoTrans,
+                    Op::NoTrans,
+                    -T::one(),
+                    a.tile(i, kk),
+                    b.tile(kk, j),
+                    T::one(),
+                    b.tile(i, j),
+                    f,
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A buffer from the tile-buffer pool, given back when dropped.
@@ -843,6 +976,64 @@ pub fn getrs_async<T: Scalar>(
         laswp_async(seq, b, ipiv, false)?;
     }
     Ok(())
+}
+
+/// Solves `A X = B` by LU with partial pivoting the way HPL does: `B` is factored along
+/// with `A` ([`getrf_rhs_async`]), which leaves the triangular solve with `U` only (no
+/// solve with `L`, no last pass of interchanges over `L`). Faster than [`gesv`] when the
+/// solution is all that is wanted; `ipiv` is LAPACK's and `U` is in `A`'s upper triangle,
+/// but the multipliers below the diagonal are not LAPACK's `L` (each column's rows are in
+/// the order of its own step). A singular `U` gives [`Error::Singular`]; `B` then holds
+/// `L^-1 P B`, not a solution.
+pub fn gesv_fused<T: Scalar>(
+    rt: &Runtime,
+    a: &TileMatrix<T>,
+    ipiv: &mut [usize],
+    b: &TileMatrix<T>,
+) -> Result<()> {
+    check_matrix(rt, a, "A")?;
+    check_matrix(rt, b, "B")?;
+    if a.m() != a.n() || b.m() != a.m() || b.mb() != a.mb() || ipiv.len() < a.m() {
+        return Err(Error::invalid(
+            0,
+            format!(
+                "gesv_fused: A is {} x {} (tiles {} x {}), B is {} x {} (tiles {} x {}), ipiv \
+                 has {} entries; A must be square, B have A's rows and tile rows",
+                a.m(),
+                a.n(),
+                a.mb(),
+                a.nb(),
+                b.m(),
+                b.n(),
+                b.mb(),
+                b.nb(),
+                ipiv.len()
+            ),
+        ));
+    }
+    if a.m() == 0 {
+        return Ok(());
+    }
+    let (pivots, info) = pivot_handles(a);
+    let seq = rt.sequence();
+    check_finite_async(&seq, a, "A")?;
+    check_finite_async(&seq, b, "B")?;
+    getrf_rhs_async(&seq, a, b, &pivots, &info, LuOptions::default())?;
+    seq.wait()?;
+    drop(seq);
+    finish_pivots(rt, a, pivots, &info, ipiv)?;
+    let seq = rt.sequence();
+    trsm_async(
+        &seq,
+        Side::Left,
+        Uplo::Upper,
+        Op::NoTrans,
+        Diag::NonUnit,
+        T::one(),
+        a,
+        b,
+    )?;
+    seq.wait()
 }
 
 /// Solves `A X = B` by LU with partial pivoting (LAPACK `xGESV`): `A` holds the factors,

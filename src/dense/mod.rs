@@ -29,9 +29,9 @@ pub use geqrf::{
     unmqr_async,
 };
 pub use getrf::{
-    finish_pivots, finish_pivots_local, gesv, getrf, getrf_async, getrf_nopiv, getrf_nopiv_async,
-    getrf_with, getrs, getrs_async, pivot_handles, swap_batch_columns, LuOptions, PIVOT_NONE,
-    UPDATE_BLOCK_COLUMNS,
+    finish_pivots, finish_pivots_local, gesv, gesv_fused, getrf, getrf_async, getrf_nopiv,
+    getrf_nopiv_async, getrf_rhs_async, getrf_with, getrs, getrs_async, pivot_handles,
+    swap_batch_columns, LuOptions, PIVOT_NONE, UPDATE_BLOCK_COLUMNS,
 };
 pub use norm::{lange, lanhe, lansy};
 pub use potrf::{posv, potrf, potrf_async, potrs, potrs_async};

@@ -54,6 +54,10 @@ pub struct RunConfig {
     /// the file's threshold (HPL-MxP's criterion: the solution passes HPL's check), or 16
     /// when the file asks for no check.
     pub mxp_target: Option<f64>,
+    /// Record each test's timed part and write it, per rank, to
+    /// `<prefix>.N<n>.NB<nb>.<p>x<q>.rank<r>.json` (Chrome/Perfetto trace format), with a
+    /// one-line summary on standard error.
+    pub trace: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -63,6 +67,7 @@ impl Default for RunConfig {
             ranks: 1,
             kernels: crate::kernels::sysblas::backend_name(),
             mxp_target: None,
+            trace: None,
         }
     }
 }
@@ -431,9 +436,10 @@ fn one_test(
             } else {
                 16.0
             }),
+            cfg.trace.is_some(),
         )
     } else {
-        run_double(rt, n, nb, HPL_SEED, (p, q))
+        run_double(rt, n, nb, HPL_SEED, (p, q), cfg.trace.is_some())
     };
     let (timed, a, x) = match res {
         Ok(r) => r,
@@ -443,6 +449,13 @@ fn one_test(
             return Ok(());
         }
     };
+    if let (Some(prefix), Some(tr)) = (&cfg.trace, &timed.trace) {
+        let path = format!("{prefix}.N{n}.NB{nb}.{p}x{q}.rank{}.json", rt.rank());
+        match std::fs::write(&path, tr.to_chrome_json()) {
+            Ok(()) => eprintln!("rank {} ({path}): {}", rt.rank(), tr.summary()),
+            Err(e) => eprintln!("rank {}: cannot write the trace {path}: {e}", rt.rank()),
+        }
+    }
     let secs = timed.time.as_secs_f64();
     let gflops = if secs > 0.0 {
         hpl_flops(n) / secs / 1e9

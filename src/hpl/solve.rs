@@ -3,7 +3,7 @@
 
 use crate::dense::{self, LuOptions};
 use crate::error::{Error, Result};
-use crate::runtime::{Runtime, Sequence};
+use crate::runtime::{Runtime, Sequence, Trace};
 use crate::tile::{BlockCyclic2D, Distribution, TileMatrix};
 use crate::{Norm, Op};
 use std::sync::Arc;
@@ -160,6 +160,8 @@ pub struct Timed {
     /// Mixed precision only: time of the low-precision LU, refinement time, outer
     /// refinement steps and GMRES iterations.
     pub mxp: Option<MxpStats>,
+    /// The tasks of the timed part, when a trace was asked for (this rank's).
+    pub trace: Option<Trace>,
 }
 
 /// How the mixed-precision solve went.
@@ -180,13 +182,15 @@ pub struct MxpStats {
 /// Factors and solves HPL's system of order `n` with tile size `nb` in double precision,
 /// with the tiles block-cyclic on a `P x Q` grid of the runtime's ranks (`grid`; `1 x 1`
 /// in one process): returns the timing and leaves `a` holding the (regenerated) matrix and
-/// `x` the solution, ready for [`check`]. On several ranks every rank calls it.
+/// `x` the solution, ready for [`check`]. On several ranks every rank calls it. With
+/// `trace`, the timed part's tasks are recorded and returned in [`Timed::trace`].
 pub fn run_double(
     rt: &Runtime,
     n: usize,
     nb: usize,
     seed: u64,
     grid: (usize, usize),
+    trace: bool,
 ) -> Result<(Timed, TileMatrix<f64>, TileMatrix<f64>)> {
     let dist: Arc<dyn Distribution> = Arc::new(BlockCyclic2D::new(grid.0, grid.1));
     // A in one column-major array per rank, as HPL stores it (the LU then updates blocks
@@ -194,13 +198,10 @@ pub fn run_double(
     let a = TileMatrix::<f64>::new_distributed_col_major(rt, n, n, nb, nb, dist.clone())?;
     let x = TileMatrix::<f64>::new_distributed(rt, n, 1, nb, nb, dist)?;
     fill_system(rt, &a, &x, n, seed)?;
+    let recorder = Recorder::start(rt, trace);
     let start = SystemTime::now();
     let t0 = Instant::now();
-    let mut ipiv = vec![0usize; n];
-    let singular = lu(rt, &a, &mut ipiv)?;
-    if singular.is_none() && n > 0 {
-        dense::getrs(rt, Op::NoTrans, &a, &ipiv, &x)?;
-    }
+    let singular = lu_solve(rt, &a, &x)?;
     let time = t0.elapsed();
     let end = SystemTime::now();
     Ok((
@@ -210,10 +211,44 @@ pub fn run_double(
             end,
             singular,
             mxp: None,
+            trace: recorder.finish(),
         },
         a,
         x,
     ))
+}
+
+/// Records the runtime's tasks from `start` to `finish` when asked (and only the tasks of
+/// that span: what was recorded before is dropped); tracing is off again after, also when
+/// the timed part fails.
+struct Recorder<'a> {
+    rt: &'a Runtime,
+    on: bool,
+}
+
+impl<'a> Recorder<'a> {
+    fn start(rt: &'a Runtime, on: bool) -> Self {
+        if on {
+            rt.set_tracing(true);
+            drop(rt.take_trace());
+        }
+        Recorder { rt, on }
+    }
+
+    fn finish(self) -> Option<Trace> {
+        self.on.then(|| {
+            self.rt.set_tracing(false);
+            self.rt.take_trace()
+        })
+    }
+}
+
+impl Drop for Recorder<'_> {
+    fn drop(&mut self) {
+        if self.on {
+            self.rt.set_tracing(false);
+        }
+    }
 }
 
 /// LU with partial pivoting, timed as HPL times it: no input scan for NaN (the matrix is
@@ -236,6 +271,38 @@ fn lu<T: crate::Scalar>(
         Err(Error::Singular { index }) => Ok(Some(index)),
         Err(e) => Err(e),
     }
+}
+
+/// HPL's solve, timed as HPL times it: `b` factored along with `A` (each panel's
+/// interchanges and `L` applied to it as to a trailing column), then `x = U^-1 b` in
+/// place of `b`; no input scan for NaN (the matrix is generated). `Some(i)` for an exactly
+/// zero pivot, and then no solve.
+fn lu_solve(rt: &Runtime, a: &TileMatrix<f64>, b: &TileMatrix<f64>) -> Result<Option<usize>> {
+    if a.m() == 0 {
+        return Ok(None);
+    }
+    let (pivots, info) = dense::pivot_handles(a);
+    let seq = rt.sequence();
+    dense::getrf_rhs_async(&seq, a, b, &pivots, &info, LuOptions::default())?;
+    seq.wait()?;
+    drop(seq);
+    let mut ipiv = vec![0usize; a.m()];
+    match dense::finish_pivots(rt, a, pivots, &info, &mut ipiv) {
+        Ok(()) => {}
+        Err(Error::Singular { index }) => return Ok(Some(index)),
+        Err(e) => return Err(e),
+    }
+    dense::trsm(
+        rt,
+        crate::Side::Left,
+        crate::Uplo::Upper,
+        Op::NoTrans,
+        crate::Diag::NonUnit,
+        1.0,
+        a,
+        b,
+    )?;
+    Ok(None)
 }
 
 fn column(v: &[f64]) -> faer::MatRef<'_, f64> {
@@ -372,13 +439,15 @@ fn gmres(
 /// HPL-MxP: factors HPL's matrix in single precision, then refines the solution in double
 /// precision with GMRES preconditioned by that LU until HPL's scaled residual is below
 /// `target` (or stops improving). The time covers everything from the conversion to f32 to
-/// the refined solution. Returns the timing, the f64 matrix and the solution for [`check`].
+/// the refined solution. Returns the timing, the f64 matrix and the solution for [`check`]
+/// (and with `trace`, the timed part's tasks in [`Timed::trace`]).
 pub fn run_mixed(
     rt: &Runtime,
     n: usize,
     nb: usize,
     seed: u64,
     target: f64,
+    trace: bool,
 ) -> Result<(Timed, TileMatrix<f64>, TileMatrix<f64>)> {
     let a = TileMatrix::<f64>::zeros(n, n, nb, nb);
     let bt = TileMatrix::<f64>::zeros(n, 1, nb, nb);
@@ -389,6 +458,7 @@ pub fn run_mixed(
 
     // Allocated (and its pages touched) before the clock starts, as HPL allocates before.
     let a32 = TileMatrix::<f32>::zeros(n, n, nb, nb);
+    let recorder = Recorder::start(rt, trace);
     let start = SystemTime::now();
     let t0 = Instant::now();
     // Conversion to single precision, one task per tile, then the f32 LU.
@@ -458,6 +528,7 @@ pub fn run_mixed(
             end,
             singular,
             mxp: Some(stats),
+            trace: recorder.finish(),
         },
         a,
         xt,
@@ -506,7 +577,7 @@ mod tests {
     fn double_and_mixed_solves_pass_hpl_check() {
         let rt = Runtime::with_default();
         let n = 300;
-        let (t, a, x) = run_double(&rt, n, 64, HPL_SEED, (1, 1)).unwrap();
+        let (t, a, x) = run_double(&rt, n, 64, HPL_SEED, (1, 1), false).unwrap();
         assert!(t.singular.is_none());
         let c = check(&rt, &a, &x, n, HPL_SEED).unwrap();
         assert!(c.scaled < 16.0, "{c:?}");
@@ -521,7 +592,7 @@ mod tests {
             "differs from faer"
         );
 
-        let (t, a, x) = run_mixed(&rt, n, 64, HPL_SEED, 1.0).unwrap();
+        let (t, a, x) = run_mixed(&rt, n, 64, HPL_SEED, 1.0, false).unwrap();
         let s = t.mxp.unwrap();
         assert!(s.outer >= 1 && s.inner >= 1, "{s:?}");
         let c = check(&rt, &a, &x, n, HPL_SEED).unwrap();

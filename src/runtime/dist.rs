@@ -79,6 +79,12 @@ pub trait Transport: Send + Sync {
     /// Every rank's `mine`, in rank order. A collective: every rank calls it, in the same
     /// order, from the thread that submits.
     fn allgather(&self, mine: Vec<u8>) -> Vec<Vec<u8>>;
+    /// The runtime's workers have all run out of ready tasks (`true`), or one has work
+    /// again (`false`). While they are idle they wait on messages, so a transport that
+    /// polls should notice arrivals at once: the cores are free for it.
+    fn workers_idle(&self, idle: bool) {
+        let _ = idle;
+    }
     /// Bytes of payload sent and received by this rank so far.
     fn bytes(&self) -> (u64, u64);
 }

@@ -390,7 +390,16 @@ fn worker_loop(s: &Arc<Shared>, worker: usize) {
                     return;
                 }
                 q.sleeping += 1;
+                // The last worker to run dry tells the transport (which then watches for
+                // the messages they wait on closely); the first to wake, that they work.
+                let all = q.sleeping == s.workers;
+                if let (true, Some(t)) = (all, &s.transport) {
+                    t.workers_idle(true);
+                }
                 q = s.work_cv.wait(q).unwrap();
+                if let (true, Some(t)) = (q.sleeping == s.workers, &s.transport) {
+                    t.workers_idle(false);
+                }
                 q.sleeping -= 1;
             }
         };

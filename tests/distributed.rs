@@ -5,7 +5,7 @@
 use faer::Mat;
 use std::sync::Arc;
 use tessera::dense;
-use tessera::runtime::{LocalTransport, Runtime, RuntimeConfig};
+use tessera::runtime::{Handle, LocalTransport, Runtime, RuntimeConfig, Sequence};
 use tessera::tile::{BlockCyclic2D, Distribution, SymmetricBlockCyclic, TileMatrix};
 use tessera::{Error, Op, Uplo};
 
@@ -570,4 +570,59 @@ fn gesv_fused_matches_one_process() {
             );
         }
     }
+}
+
+/// `Sequence::flush` drops a copy where it was received: a later reader there receives it
+/// again, while the rank that wrote it keeps it (its readers move nothing), and without a
+/// flush a second reader uses the copy already there.
+#[test]
+fn flush_drops_received_copies() {
+    let out = on_ranks(2, 1, |rt| {
+        let seq = rt.sequence();
+        let h: Handle<Vec<usize>> = Handle::new_wire(Vec::new(), 0);
+        let mut t = seq.task("write").on_rank(0);
+        let mut w = t.write(&h);
+        t.submit(move |ctx| {
+            *w.get_mut(ctx) = (0..1000).collect();
+            Ok(())
+        })
+        .unwrap();
+        let read = |seq: &Sequence, rank: usize| {
+            let mut t = seq.task("read").on_rank(rank);
+            let r = t.read(&h);
+            t.submit(move |ctx| {
+                if *r.get(ctx) == (0..1000).collect::<Vec<usize>>() {
+                    Ok(())
+                } else {
+                    Err(tessera::Error::Runtime("wrong data".into()))
+                }
+            })
+            .unwrap();
+            seq.wait().unwrap();
+            // What the writer sent (counted when it sends, before its wait returns).
+            rt.comm_bytes().0
+        };
+        let s0 = rt.comm_bytes().0;
+        let s1 = read(&seq, 1);
+        let s2 = read(&seq, 1);
+        seq.flush(&h).unwrap();
+        let s3 = read(&seq, 0);
+        let s4 = read(&seq, 1);
+        ([s1 - s0, s2 - s1, s3 - s2, s4 - s3], rt.comm_bytes().1)
+    });
+    let (sent, _) = out[0];
+    assert!(
+        sent[0] >= 8000,
+        "the first read on rank 1 gets the data: {sent:?}"
+    );
+    assert_eq!(sent[1], 0, "a second read there uses its copy: {sent:?}");
+    assert_eq!(
+        sent[2], 0,
+        "the writer's own reader moves nothing: {sent:?}"
+    );
+    assert_eq!(
+        sent[3], sent[0],
+        "after the flush the data goes again: {sent:?}"
+    );
+    assert_eq!(out[1].1, 2 * sent[0], "rank 1 received it twice");
 }

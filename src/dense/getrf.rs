@@ -234,10 +234,18 @@ fn lu_async<T: Scalar>(
                     .on_rank(r);
                 let rl: Vec<_> = (kk + 1..mt).map(|i| t.read(a.tile(i, kk))).collect();
                 let mut wg = t.write(&h);
+                // Every step's buffer has the first step's size, so that the buffers of
+                // earlier steps, back in the pool, serve the later ones (the size of each
+                // step's own would match none: fresh pages at every step).
+                let cap = (a.m() - a.tile_rows(0)).max(below) * rk;
                 t.submit(move |ctx| {
                     let g = wg.get_mut(ctx);
-                    g.0 = crate::tile::pool::take::<T>(below * rk);
-                    let mut dst = faer::MatMut::from_column_major_slice_mut(&mut g.0, below, rk);
+                    g.0 = crate::tile::pool::take::<T>(cap);
+                    let mut dst = faer::MatMut::from_column_major_slice_mut(
+                        &mut g.0[..below * rk],
+                        below,
+                        rk,
+                    );
                     let mut r0 = 0;
                     for li in &rl {
                         let li = li.get(ctx).as_ref();
@@ -325,6 +333,18 @@ fn lu_async<T: Scalar>(
         }
         if let Some(b) = rhs {
             update_rhs(seq, a, b, kk, piv_k, w)?;
+        }
+        // Nothing later reads this panel's L or this step's row of U on a rank that
+        // received them (the interchanges at the end write L where it lives): drop those
+        // copies once this step's tasks have read them, instead of keeping a copy of the
+        // factor on every rank.
+        if seq.ranks().1 > 1 {
+            for i in kk..mt {
+                seq.flush(a.tile(i, kk))?;
+            }
+            for j in kk + 1..nt {
+                seq.flush(a.tile(kk, j))?;
+            }
         }
         // This panel's interchanges on the columns of L that live on several ranks.
         if spans[..kk].contains(&true) {
@@ -480,7 +500,7 @@ fn update_columns<T: Scalar>(
         // L21 as one matrix: gathered for this rank, or its tiles in place.
         let l21 = match &rg {
             Some(g) => Some(faer::MatRef::from_column_major_slice(
-                &g.get(ctx).0,
+                &g.get(ctx).0[..below * rk],
                 below,
                 rk,
             )),

@@ -629,6 +629,17 @@ impl Sequence {
         TaskBuilder::new(self, kind)
     }
 
+    /// Drops the copies of `h` that ranks received from the rank that wrote it last, once
+    /// the tasks submitted before that read them have run (StarPU-MPI's cache flush).
+    /// Without it a received copy stays until `h` is written on another rank or dropped,
+    /// which for data read at one step only (the panel a factorization broadcasts) keeps
+    /// up to a copy of the whole factor on each rank. On several ranks every rank calls
+    /// it at the same point of its submissions; a task submitted later that reads `h`
+    /// elsewhere receives it again. Nothing happens on one rank.
+    pub fn flush<D: Send + Sync + 'static>(&self, h: &Handle<D>) -> Result<()> {
+        task::flush(self, h.inner.clone())
+    }
+
     /// Waits until every task submitted so far has finished or been skipped; returns the
     /// first error, if any (it stays recorded: waiting again returns it again).
     ///

@@ -358,6 +358,42 @@ impl<'s> TaskBuilder<'s> {
     }
 
     fn comm_task(&self, op: CommOp, handle: Arc<dyn AnyHandle>, mode: Access) -> Result<()> {
+        submit_comm(self.seq, op, handle, mode, self.priority)
+    }
+}
+
+/// Drops the copy of `h` this rank received, if it holds one and is not the rank that
+/// wrote it last, and records on every rank that only that writer holds it now (the same
+/// bookkeeping on every rank: every rank calls it at the same point of its submissions).
+/// The drop waits for the tasks submitted before that read the copy here.
+pub(crate) fn flush(seq: &Sequence, h: Arc<dyn AnyHandle>) -> Result<()> {
+    let me = seq.rt.rank();
+    if seq.rt.nranks() <= 1 {
+        return Ok(());
+    }
+    let mut sh = h.shadow().lock().unwrap();
+    // Scratch data, and data every rank wrote (each holds its own), are not copies.
+    if sh.local || sh.valid.is_none() {
+        return Ok(());
+    }
+    let holder = sh.holder;
+    let mine = me != holder && sh.is_valid(me);
+    *sh = super::dist::Shadow::on(holder);
+    drop(sh);
+    if mine && h.can_travel() {
+        submit_comm(seq, CommOp::Evict, h, Access::Write, 0)?;
+    }
+    Ok(())
+}
+
+fn submit_comm(
+    seq: &Sequence,
+    op: CommOp,
+    handle: Arc<dyn AnyHandle>,
+    mode: Access,
+    priority: i64,
+) -> Result<()> {
+    {
         let node = Arc::new(TaskNode {
             id: NEXT_TASK.fetch_add(1, Ordering::Relaxed),
             kind: match op {
@@ -365,7 +401,7 @@ impl<'s> TaskBuilder<'s> {
                 CommOp::Recv { .. } => "recv",
                 CommOp::Evict => "evict",
             },
-            priority: self.priority,
+            priority,
             flops: 0.0,
             pending: AtomicUsize::new(1),
             state: Mutex::new(NodeState {
@@ -373,12 +409,12 @@ impl<'s> TaskBuilder<'s> {
                 succs: Vec::new(),
             }),
             body: Mutex::new(None),
-            seq: self.seq.inner.clone(),
+            seq: seq.inner.clone(),
             poisoned: AtomicBool::new(false),
             accesses: Mutex::new(vec![(handle, mode)]),
             comm: Some(op),
         });
-        self.seq.rt.submit_node(node)
+        seq.rt.submit_node(node)
     }
 }
 

@@ -1034,10 +1034,25 @@ pub fn gesv_fused<T: Scalar>(
     if a.m() == 0 {
         return Ok(());
     }
+    {
+        let seq = rt.sequence();
+        check_finite_async(&seq, a, "A")?;
+        check_finite_async(&seq, b, "B")?;
+        seq.wait()?;
+    }
+    gesv_fused_unchecked(rt, a, ipiv, b)
+}
+
+/// [`gesv_fused`] without the argument checks and the scan for NaN and infinity (the
+/// caller knows the input is sound: `tessera-hpl`, as HPL, times the solve alone).
+pub(crate) fn gesv_fused_unchecked<T: Scalar>(
+    rt: &Runtime,
+    a: &TileMatrix<T>,
+    ipiv: &mut [usize],
+    b: &TileMatrix<T>,
+) -> Result<()> {
     let (pivots, info) = pivot_handles(a);
     let seq = rt.sequence();
-    check_finite_async(&seq, a, "A")?;
-    check_finite_async(&seq, b, "B")?;
     getrf_rhs_async(&seq, a, b, &pivots, &info, LuOptions::default())?;
     seq.wait()?;
     drop(seq);

@@ -28,6 +28,7 @@ pub use geqrf::{
     gels, gels_op, geqrf, geqrf_async, qr_tau, qr_workspace, qr_workspace_from_tau, ungqr, unmqr,
     unmqr_async,
 };
+pub(crate) use getrf::gesv_fused_unchecked;
 pub use getrf::{
     finish_pivots, finish_pivots_local, gesv, gesv_fused, getrf, getrf_async, getrf_nopiv,
     getrf_nopiv_async, getrf_rhs_async, getrf_with, getrs, getrs_async, pivot_handles,

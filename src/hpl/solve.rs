@@ -281,28 +281,12 @@ fn lu_solve(rt: &Runtime, a: &TileMatrix<f64>, b: &TileMatrix<f64>) -> Result<Op
     if a.m() == 0 {
         return Ok(None);
     }
-    let (pivots, info) = dense::pivot_handles(a);
-    let seq = rt.sequence();
-    dense::getrf_rhs_async(&seq, a, b, &pivots, &info, LuOptions::default())?;
-    seq.wait()?;
-    drop(seq);
     let mut ipiv = vec![0usize; a.m()];
-    match dense::finish_pivots(rt, a, pivots, &info, &mut ipiv) {
-        Ok(()) => {}
-        Err(Error::Singular { index }) => return Ok(Some(index)),
-        Err(e) => return Err(e),
+    match dense::gesv_fused_unchecked(rt, a, &mut ipiv, b) {
+        Ok(()) => Ok(None),
+        Err(Error::Singular { index }) => Ok(Some(index)),
+        Err(e) => Err(e),
     }
-    dense::trsm(
-        rt,
-        crate::Side::Left,
-        crate::Uplo::Upper,
-        Op::NoTrans,
-        crate::Diag::NonUnit,
-        1.0,
-        a,
-        b,
-    )?;
-    Ok(None)
 }
 
 fn column(v: &[f64]) -> faer::MatRef<'_, f64> {

@@ -98,12 +98,10 @@ pub fn geqrf_async<T: Scalar>(seq: &Sequence, a: &TileMatrix<T>, t: &TileMatrix<
         // This step's reflectors are read by this step's updates only (a later
         // application of Q fetches them again): drop the copies other ranks received once
         // those have run (see Sequence::flush).
-        if seq.ranks().1 > 1 {
-            for i in kk..mt {
-                seq.flush(a.tile(i, kk))?;
-            }
-            seq.flush(t.tile(0, kk))?;
+        for i in kk..mt {
+            seq.flush(a.tile(i, kk))?;
         }
+        seq.flush(t.tile(0, kk))?;
     }
     Ok(())
 }

@@ -338,13 +338,11 @@ fn lu_async<T: Scalar>(
         // received them (the interchanges at the end write L where it lives): drop those
         // copies once this step's tasks have read them, instead of keeping a copy of the
         // factor on every rank.
-        if seq.ranks().1 > 1 {
-            for i in kk..mt {
-                seq.flush(a.tile(i, kk))?;
-            }
-            for j in kk + 1..nt {
-                seq.flush(a.tile(kk, j))?;
-            }
+        for i in kk..mt {
+            seq.flush(a.tile(i, kk))?;
+        }
+        for j in kk + 1..nt {
+            seq.flush(a.tile(kk, j))?;
         }
         // This panel's interchanges on the columns of L that live on several ranks.
         if spans[..kk].contains(&true) {
@@ -494,9 +492,6 @@ fn update_columns<T: Scalar>(
         let piv = rp.get(ctx);
         let l: Vec<faer::MatRef<'_, T>> = rl.iter().map(|r| r.get(ctx).as_ref()).collect();
         let l11 = l[0].get(.., ..l[0].nrows());
-        let gemm = |l: faer::MatRef<'_, T>, u: faer::MatRef<'_, T>, c: faer::MatMut<'_, T>| {
-            k::gemm(Op::NoTrans, Op::NoTrans, -T::one(), l, u, T::one(), c)
-        };
         // L21 as one matrix: gathered for this rank, or its tiles in place.
         let l21 = match &rg {
             Some(g) => Some(faer::MatRef::from_column_major_slice(
@@ -521,23 +516,52 @@ fn update_columns<T: Scalar>(
             let (mut u, c21) = c.split_at_row_mut(rk);
             solve_unit_lower(l11, u.rb_mut());
             if let Some(l21) = l21 {
-                gemm(l21, u.as_ref(), c21);
+                k::gemm(
+                    Op::NoTrans,
+                    Op::NoTrans,
+                    -T::one(),
+                    l21,
+                    u.as_ref(),
+                    T::one(),
+                    c21,
+                );
             }
             return Ok(());
         }
         // Column by column, tile by tile (the tiles are not one block).
         for col in toks.iter_mut() {
-            let mut c = views(col, ctx);
-            k::laswp_tiles(&mut c, mb, 0, piv);
-            let mut c21 = c.split_off(1);
-            let mut u = c.pop().expect("the diagonal row's tile");
-            solve_unit_lower(l11, u.rb_mut());
-            for (li, ci) in l[1..].iter().zip(c21.iter_mut()) {
-                gemm(*li, u.as_ref(), ci.rb_mut());
-            }
+            update_tile_column(views(col, ctx), &l, mb, piv);
         }
         Ok(())
     })
+}
+
+/// Panel `k`'s step on one column of tiles `c` (its rows `k..`), tile by tile: the
+/// interchanges `piv`, `c_k = L11^-1 c_k` and `c_i -= L_ik c_k`, with `l` the panel's
+/// tiles from the diagonal one down (as many as `c` has tiles below `c_k` and more are
+/// ignored; fewer leave the rest of `c` to the caller).
+fn update_tile_column<T: Scalar>(
+    mut c: Vec<faer::MatMut<'_, T>>,
+    l: &[faer::MatRef<'_, T>],
+    mb: usize,
+    piv: &[usize],
+) {
+    let l11 = l[0].get(.., ..l[0].nrows());
+    k::laswp_tiles(&mut c, mb, 0, piv);
+    let mut c21 = c.split_off(1);
+    let mut u = c.pop().expect("the diagonal row's tile");
+    solve_unit_lower(l11, u.rb_mut());
+    for (li, ci) in l[1..].iter().zip(c21.iter_mut()) {
+        k::gemm(
+            Op::NoTrans,
+            Op::NoTrans,
+            -T::one(),
+            *li,
+            u.as_ref(),
+            T::one(),
+            ci.rb_mut(),
+        );
+    }
 }
 
 /// Submits what panel `kk` does to the right-hand side `b` factored along
@@ -574,25 +598,8 @@ fn update_rhs<T: Scalar>(
         let rl: Vec<_> = (kk..last).map(|i| t.read(a.tile(i, kk))).collect();
         let mut toks: Vec<_> = (kk..mt).map(|i| t.read_write(b.tile(i, j))).collect();
         t.submit(move |ctx| {
-            let piv = rp.get(ctx);
             let l: Vec<faer::MatRef<'_, T>> = rl.iter().map(|r| r.get(ctx).as_ref()).collect();
-            let l11 = l[0].get(.., ..l[0].nrows());
-            let mut c = views(&mut toks, ctx);
-            k::laswp_tiles(&mut c, mb, 0, piv);
-            let mut c21 = c.split_off(1);
-            let mut u = c.pop().expect("the diagonal row's tile");
-            solve_unit_lower(l11, u.rb_mut());
-            for (li, ci) in l[1..].iter().zip(c21.iter_mut()) {
-                k::gemm(
-                    Op::NoTrans,
-                    Op::NoTrans,
-                    -T::one(),
-                    *li,
-                    u.as_ref(),
-                    T::one(),
-                    ci.rb_mut(),
-                );
-            }
+            update_tile_column(views(&mut toks, ctx), &l, mb, rp.get(ctx));
             Ok(())
         })?;
         if !one_rank {

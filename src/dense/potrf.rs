@@ -159,15 +159,13 @@ pub fn potrf_async<T: Scalar>(seq: &Sequence, uplo: Uplo, a: &TileMatrix<T>) -> 
         }
         // This step's panel is read by this step's tasks only: drop the copies other
         // ranks received once they have run (see Sequence::flush).
-        if seq.ranks().1 > 1 {
-            for i in kk..nt {
-                let (r, c) = if uplo == Uplo::Lower {
-                    (i, kk)
-                } else {
-                    (kk, i)
-                };
-                seq.flush(a.tile(r, c))?;
-            }
+        for i in kk..nt {
+            let (r, c) = if uplo == Uplo::Lower {
+                (i, kk)
+            } else {
+                (kk, i)
+            };
+            seq.flush(a.tile(r, c))?;
         }
     }
     Ok(())

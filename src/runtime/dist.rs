@@ -85,6 +85,10 @@ pub trait Transport: Send + Sync {
     fn workers_idle(&self, idle: bool) {
         let _ = idle;
     }
+    /// A worker has just finished a task. Called after every task, so it must be cheap:
+    /// a transport that polls rarely while the workers compute may look for messages
+    /// here, at a task boundary, rather than waking up on a timer in the middle of one.
+    fn task_done(&self) {}
     /// Bytes of payload sent and received by this rank so far.
     fn bytes(&self) -> (u64, u64);
 }

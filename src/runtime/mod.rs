@@ -405,6 +405,9 @@ fn worker_loop(s: &Arc<Shared>, worker: usize) {
         };
         run_task(s, worker, &task);
         finish_task(s, task, &mut ready_buf);
+        if let Some(t) = &s.transport {
+            t.task_done();
+        }
     }
 }
 

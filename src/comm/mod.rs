@@ -70,8 +70,11 @@ enum Req {
     Poll,
 }
 
-/// What the communication thread publishes about its polling, for the workers' pokes.
+/// What the communication thread and the workers tell each other about polling.
 struct PollState {
+    /// Runtimes whose workers are all idle (see [`Transport::workers_idle`]): the thread
+    /// then polls at its shortest wait.
+    idle_runtimes: AtomicUsize,
     epoch: Instant,
     /// Receives the runtime asked for, or sends MPI has not completed: a poll may move
     /// something.
@@ -92,8 +95,6 @@ struct Engine {
     rank: usize,
     size: usize,
     tag_ub: u64,
-    /// Runtimes whose workers are all idle (see [`Transport::workers_idle`]).
-    idle: Arc<AtomicUsize>,
     poll: Arc<PollState>,
 }
 
@@ -134,9 +135,8 @@ impl Mpi {
         }
         let (tx, rx) = channel();
         let (ready_tx, ready_rx) = channel();
-        let idle = Arc::new(AtomicUsize::new(0));
-        let idle2 = idle.clone();
         let poll = Arc::new(PollState {
+            idle_runtimes: AtomicUsize::new(0),
             epoch: Instant::now(),
             in_flight: AtomicBool::new(false),
             last_us: AtomicU64::new(0),
@@ -144,7 +144,7 @@ impl Mpi {
         let poll2 = poll.clone();
         let thread = std::thread::Builder::new()
             .name("tessera-mpi".into())
-            .spawn(move || engine(rx, ready_tx, idle2, poll2))
+            .spawn(move || engine(rx, ready_tx, poll2))
             .map_err(|e| Error::Runtime(format!("cannot start the MPI thread: {e}")))?;
         let (rank, size, tag_ub) = ready_rx
             .recv()
@@ -156,7 +156,6 @@ impl Mpi {
                 rank,
                 size,
                 tag_ub,
-                idle,
                 poll,
             }),
         })
@@ -261,11 +260,17 @@ impl Transport for MpiTransport {
             return;
         }
         if idle {
-            self.engine.idle.fetch_add(1, Ordering::AcqRel);
+            self.engine
+                .poll
+                .idle_runtimes
+                .fetch_add(1, Ordering::AcqRel);
             // Cut short a long wait between polls.
             self.engine.post(Req::Wake);
         } else {
-            self.engine.idle.fetch_sub(1, Ordering::AcqRel);
+            self.engine
+                .poll
+                .idle_runtimes
+                .fetch_sub(1, Ordering::AcqRel);
         }
     }
     fn task_done(&self) {
@@ -289,7 +294,10 @@ impl Transport for MpiTransport {
 impl Drop for MpiTransport {
     fn drop(&mut self) {
         if self.idle.load(Ordering::Acquire) {
-            self.engine.idle.fetch_sub(1, Ordering::AcqRel);
+            self.engine
+                .poll
+                .idle_runtimes
+                .fetch_sub(1, Ordering::AcqRel);
         }
     }
 }
@@ -319,12 +327,7 @@ const MAX_POLL_US: u64 = 10_000;
 const POKE_US: u64 = 2_000;
 
 /// The communication thread.
-fn engine(
-    rx: Receiver<Req>,
-    ready: Sender<Result<(usize, usize, u64)>>,
-    idle_runtimes: Arc<AtomicUsize>,
-    poll: Arc<PollState>,
-) {
+fn engine(rx: Receiver<Req>, ready: Sender<Result<(usize, usize, u64)>>, poll: Arc<PollState>) {
     // SAFETY (every FFI call below): MPI is called from this thread only, with pointers to
     // live locals or to buffers kept alive until the matching request completes.
     let (rank, size, tag_ub) = unsafe {
@@ -389,7 +392,7 @@ fn engine(
                 let r = rx.recv_timeout(Duration::from_micros(wait_us));
                 // Longer waits only while some worker computes (idle workers wait on what
                 // arrives: look again soon).
-                wait_us = if idle_runtimes.load(Ordering::Acquire) > 0 {
+                wait_us = if poll.idle_runtimes.load(Ordering::Acquire) > 0 {
                     MIN_POLL_US
                 } else {
                     (wait_us * 2).min(MAX_POLL_US)
